@@ -1,0 +1,90 @@
+package providers
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Capabilities is a provider's static description: the importer sizes its
+// batches, picks its defaults and refuses unsupported modes from it, and
+// `contactsync providers` prints it.
+type Capabilities struct {
+	// MaxBatch is the most contacts one request may carry; 1 when the API
+	// has no batch endpoint.
+	MaxBatch int
+	// ContactIDs says rows may carry the provider's contact ID (an "ID"
+	// column), which makes them updates of that contact.
+	ContactIDs bool
+	// Modes lists the --mode values the provider can honour.
+	Modes []Mode
+	// PhoneFormat says how numbers are sent, for humans.
+	PhoneFormat string
+	// Fields names the contact fields the provider stores.
+	Fields []string
+	// CustomFields names the provider's free fields a mapping file may fill.
+	CustomFields []string
+	// Credentials names the environment variables the provider reads.
+	Credentials []string
+	// ListHelp says what --list means for this provider.
+	ListHelp string
+	// MaxListLen and MaxTagLen bound --list and the tag when the API does
+	// (0: no documented bound).
+	MaxListLen, MaxTagLen int
+	// DefaultRegion is the country assumed for numbers without an
+	// international prefix when --region is not given ("" for none).
+	DefaultRegion string
+	// Pacing holds the defaults of --rate, --burst, --workers, --batch-size.
+	Pacing Pacing
+}
+
+// Pacing is how fast the importer talks to a provider.
+type Pacing struct {
+	Rate      float64 // requests per second; 0 = no client-side limit
+	Burst     int
+	Workers   int
+	BatchSize int
+}
+
+// Supports reports whether the provider can run in mode m.
+func (c Capabilities) Supports(m Mode) bool { return slices.Contains(c.Modes, m) }
+
+// CheckTarget refuses a list name or tag the API would refuse, before any
+// request is sent.
+func (c Capabilities) CheckTarget(list, tag string) error {
+	if c.MaxListLen > 0 && len([]rune(list)) > c.MaxListLen {
+		return fmt.Errorf("list name %q is %d characters long; the provider accepts at most %d", list, len([]rune(list)), c.MaxListLen)
+	}
+	if c.MaxTagLen > 0 && len([]rune(tag)) > c.MaxTagLen {
+		return fmt.Errorf("tag %q is %d characters long; the provider accepts at most %d", tag, len([]rune(tag)), c.MaxTagLen)
+	}
+	return nil
+}
+
+// Describe renders the capabilities for `contactsync providers`.
+func (c Capabilities) Describe(name string) string {
+	var b strings.Builder
+	modes := make([]string, len(c.Modes))
+	for i, m := range c.Modes {
+		modes[i] = string(m)
+	}
+	rate := "no limit"
+	if c.Pacing.Rate > 0 {
+		rate = fmt.Sprintf("%g requests/s, burst %d", c.Pacing.Rate, c.Pacing.Burst)
+	}
+	fmt.Fprintf(&b, "%s\n", name)
+	fmt.Fprintf(&b, "  --list        %s\n", c.ListHelp)
+	fmt.Fprintf(&b, "  batch size    %d contacts per request (default --batch-size %d)\n", c.MaxBatch, c.Pacing.BatchSize)
+	fmt.Fprintf(&b, "  modes         %s\n", strings.Join(modes, ", "))
+	fmt.Fprintf(&b, "  phone format  %s\n", c.PhoneFormat)
+	fmt.Fprintf(&b, "  fields        %s\n", strings.Join(c.Fields, ", "))
+	if len(c.CustomFields) > 0 {
+		fmt.Fprintf(&b, "  custom fields %s\n", strings.Join(c.CustomFields, ", "))
+	}
+	if c.DefaultRegion != "" {
+		fmt.Fprintf(&b, "  region        %s unless --region says otherwise\n", c.DefaultRegion)
+	}
+	fmt.Fprintf(&b, "  pacing        %s, %d workers\n", rate, c.Pacing.Workers)
+	fmt.Fprintf(&b, "  credentials   %s\n", strings.Join(c.Credentials, ", "))
+	return b.String()
+}

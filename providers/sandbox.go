@@ -1,0 +1,239 @@
+package providers
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net"
+	"log"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Sandbox is a provider's in-process emulator: an http.Handler that speaks
+// the provider's API, with fault injection. --sandbox runs the real pipeline
+// against it on loopback, and the tests use it.
+type Sandbox interface {
+	http.Handler
+	// Credentials returns values the sandbox accepts, keyed by variable name.
+	Credentials() map[string]string
+	// Contacts returns what the list holds now, sorted by phone.
+	Contacts(list string) []StoredContact
+	// Requests counts the requests received, faulty ones included.
+	Requests() int
+	// Recorded returns every request received when SandboxOptions.Record
+	// was set.
+	Recorded() []RecordedRequest
+}
+
+// StoredContact is a provider-neutral view of a contact an emulator holds.
+type StoredContact struct {
+	Phone     string // E.164 with "+"
+	ID        string
+	FirstName string
+	LastName  string
+	Email     string
+	Birthday  string // yyyy-mm-dd
+	Fields    map[string]string
+}
+
+// RecordedRequest is one request as the sandbox received it.
+type RecordedRequest struct {
+	Method string
+	Path   string
+	Header http.Header
+	Body   []byte
+}
+
+// Fault is what the sandbox does to one request.
+type Fault int
+
+// The faults a sandbox can inject.
+const (
+	NoFault Fault = iota
+	// Transient answers with the provider's own "try again" error.
+	Transient
+	// TooMany answers 429 with Retry-After.
+	TooMany
+	// Drop applies the request, then closes the connection without an
+	// answer: the client cannot tell whether it was applied.
+	Drop
+)
+
+// Faults configures fault injection. Script decides the first requests one
+// by one; the rates decide the rest at random (from Seed, so runs repeat).
+type Faults struct {
+	Script      []Fault
+	ErrorRate   float64
+	TooManyRate float64
+	DropRate    float64
+	RetryAfter  time.Duration // sent with 429; written in seconds, fractions allowed
+	Latency     time.Duration // added before every answer
+	Seed        uint64
+}
+
+// SandboxOptions configures a sandbox.
+type SandboxOptions struct {
+	Faults Faults
+	Record bool
+	// Lists, when set, are the only lists that exist; otherwise any list
+	// name is accepted (and created on first use where the API allows it).
+	Lists []string
+}
+
+// Harness is the part every emulator shares: fault injection, request
+// counting and recording. An emulator embeds it and wraps its API handler
+// with Wrap.
+type Harness struct {
+	opts      SandboxOptions
+	transient http.HandlerFunc
+
+	mu       sync.Mutex
+	rng      *rand.Rand
+	requests int
+	recorded []RecordedRequest
+}
+
+// NewHarness returns a harness that answers Transient faults with transient,
+// the provider's own "try again" answer.
+func NewHarness(opts SandboxOptions, transient http.HandlerFunc) *Harness {
+	return &Harness{opts: opts, transient: transient, rng: rand.New(rand.NewPCG(opts.Faults.Seed, 0x5eed))}
+}
+
+// Options returns the options the harness was built with.
+func (h *Harness) Options() SandboxOptions { return h.opts }
+
+// Requests counts the requests received.
+func (h *Harness) Requests() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.requests
+}
+
+// Recorded returns a copy of the recorded requests.
+func (h *Harness) Recorded() []RecordedRequest {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]RecordedRequest(nil), h.recorded...)
+}
+
+// ListExists reports whether a list exists under SandboxOptions.Lists.
+func (h *Harness) ListExists(name string) bool {
+	if h.opts.Lists == nil {
+		return true
+	}
+	for _, l := range h.opts.Lists {
+		if l == name {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *Harness) next(r *http.Request, body []byte) Fault {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := h.requests
+	h.requests++
+	if h.opts.Record {
+		h.recorded = append(h.recorded, RecordedRequest{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body})
+	}
+	f := h.opts.Faults
+	if n < len(f.Script) {
+		return f.Script[n]
+	}
+	if f.ErrorRate == 0 && f.TooManyRate == 0 && f.DropRate == 0 {
+		return NoFault
+	}
+	x := h.rng.Float64()
+	switch {
+	case x < f.ErrorRate:
+		return Transient
+	case x < f.ErrorRate+f.TooManyRate:
+		return TooMany
+	case x < f.ErrorRate+f.TooManyRate+f.DropRate:
+		return Drop
+	}
+	return NoFault
+}
+
+// Wrap puts fault injection, counting and recording in front of api.
+func (h *Harness) Wrap(api http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		fault := h.next(r, body)
+		if d := h.opts.Faults.Latency; d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+				return
+			}
+		}
+		switch fault {
+		case Transient:
+			h.transient(w, r)
+		case TooMany:
+			secs := h.opts.Faults.RetryAfter.Seconds()
+			w.Header().Set("Retry-After", strconv.FormatFloat(secs, 'f', -1, 64))
+			http.Error(w, "too many requests", http.StatusTooManyRequests)
+		case Drop:
+			api.ServeHTTP(&discardWriter{header: http.Header{}}, r)
+			dropConnection(w)
+		default:
+			api.ServeHTTP(w, r)
+		}
+	})
+}
+
+// discardWriter swallows the answer of a request whose connection is
+// dropped.
+type discardWriter struct{ header http.Header }
+
+func (d *discardWriter) Header() http.Header         { return d.header }
+func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discardWriter) WriteHeader(int)             {}
+
+// quietLog keeps the sandbox's server from printing dropped connections.
+var quietLog = log.New(io.Discard, "", 0)
+
+// dropConnection closes the client's connection without an answer.
+func dropConnection(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler) // the server closes the connection
+	}
+	conn, _, err := hj.Hijack()
+	if err == nil {
+		conn.Close()
+	}
+}
+
+// Serve runs h on a loopback port until ctx is done, and returns its base
+// URL. It is how --sandbox puts an emulator in front of the real pipeline.
+func Serve(ctx context.Context, h http.Handler) (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: quietLog}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			ln.Close()
+		}
+	}()
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	return "http://" + ln.Addr().String(), nil
+}
