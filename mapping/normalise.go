@@ -1,0 +1,235 @@
+package mapping
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Warning is a value that was dropped without rejecting its row.
+type Warning struct {
+	Field  Field
+	Reason string // the report's key: invalid_date, invalid_email
+	Detail string
+}
+
+// Warning reasons.
+const (
+	WarnInvalidDate  = "invalid_date"
+	WarnInvalidEmail = "invalid_email"
+)
+
+// Normaliser turns decoded records into contacts. It is safe for concurrent
+// use: the importer runs one per CPU over the same Normaliser.
+type Normaliser struct {
+	cols       *Columns
+	region     string
+	onlyRegion string
+	birthday   dateFormat
+	civility   map[string]string
+	splitName  bool
+	slots      [customSlots]string
+}
+
+// NormaliserOptions configures a Normaliser.
+type NormaliserOptions struct {
+	// Region is the country of numbers without an international prefix;
+	// a per-row country column wins over it.
+	Region string
+	// OnlyRegion, when set, rejects numbers of any other country (a list
+	// tied to one country).
+	OnlyRegion string
+}
+
+// NewNormaliser prepares the normalisation of rows mapped by c.
+func NewNormaliser(c *Columns, opts NormaliserOptions) (*Normaliser, error) {
+	n := &Normaliser{cols: c, slots: c.slots, civility: map[string]string{}}
+	for _, r := range []*string{&opts.Region, &opts.OnlyRegion} {
+		*r = strings.ToUpper(strings.TrimSpace(*r))
+		if *r != "" && phonenumbers.GetCountryCodeForRegion(*r) == 0 {
+			return nil, fmt.Errorf("unknown region %q: use an ISO 3166 alpha-2 country code such as FR, ES, US or IR", *r)
+		}
+	}
+	n.region, n.onlyRegion = opts.Region, opts.OnlyRegion
+	if n.region == "" {
+		n.region = n.onlyRegion
+	}
+	spec := c.spec
+	if fs := spec.Fields[FieldBirthday]; fs != nil {
+		f, err := parseDateFormat(fs.Format)
+		if err != nil {
+			return nil, err
+		}
+		n.birthday = f
+	}
+	if fs := spec.Fields[FieldCivility]; fs != nil {
+		for k, v := range fs.Values {
+			n.civility[foldValue(k)] = v
+		}
+	}
+	has := func(f Field) bool {
+		for _, g := range c.Field {
+			if g == f {
+				return true
+			}
+		}
+		return false
+	}
+	n.splitName = has(FieldFullName) && !has(FieldFirstName) && !has(FieldLastName)
+	return n, nil
+}
+
+// Region returns the default region in use.
+func (n *Normaliser) Region() string { return n.region }
+
+// Normalise turns one record into a contact. A problem rejects the row;
+// warnings name values that were dropped.
+func (n *Normaliser) Normalise(line int, r *Record) (*Contact, []Warning, *Problem) {
+	region := n.region
+	if c := strings.TrimSpace(r.Country); c != "" {
+		if rc := countryOf(c); rc != "" {
+			region = rc
+		}
+	}
+	phone, problem := ParsePhone(r.Phone, region)
+	if problem != nil {
+		return nil, nil, problem
+	}
+	if n.onlyRegion != "" && !phone.InRegion(n.onlyRegion) {
+		return nil, nil, &Problem{Reason: ReasonCountryMismatch,
+			Detail: fmt.Sprintf("%s is not a number of %s, the list's country", phone.E164, n.onlyRegion)}
+	}
+	c := &Contact{
+		Line:      line,
+		Phone:     phone.E164,
+		Key:       KeyOf(phone.E164),
+		FirstName: CleanName(r.FirstName),
+		LastName:  CleanName(r.LastName),
+		Tag:       CleanName(r.Tag),
+		ID:        strings.TrimSpace(r.ID),
+	}
+	if n.splitName {
+		c.FirstName, c.LastName = SplitFullName(CleanName(r.FullName))
+	}
+	var warnings []Warning
+	if e := strings.TrimSpace(r.Email); e != "" {
+		if email, ok := CleanEmail(e); ok {
+			c.Email = email
+		} else {
+			warnings = append(warnings, Warning{Field: FieldEmail, Reason: WarnInvalidEmail, Detail: fmt.Sprintf("%q is not an e-mail address", e)})
+		}
+	}
+	if b := strings.TrimSpace(r.Birthday); b != "" {
+		if d, ok := n.birthday.parse(b); ok {
+			c.Birthday = d
+		} else {
+			warnings = append(warnings, Warning{Field: FieldBirthday, Reason: WarnInvalidDate, Detail: fmt.Sprintf("%q is not a date in %s", b, n.birthday)})
+		}
+	}
+	c.Civility = n.civilityOf(r.Civility)
+	for i, name := range n.slots {
+		if name == "" {
+			break
+		}
+		if v := CleanName(r.Custom[i]); v != "" {
+			if c.Custom == nil {
+				c.Custom = map[string]string{}
+			}
+			c.Custom[name] = v
+		}
+	}
+	return c, warnings, nil
+}
+
+// countryOf reads a per-row country: an ISO code, or a calling code such as
+// "33" or "+33".
+func countryOf(v string) string {
+	v = strings.TrimPrefix(strings.TrimSpace(v), "+")
+	if len(v) == 2 && phonenumbers.GetCountryCodeForRegion(strings.ToUpper(v)) != 0 {
+		return strings.ToUpper(v)
+	}
+	if allDigits(v) && len(v) <= 3 {
+		var cc int
+		fmt.Sscan(v, &cc)
+		if r := phonenumbers.GetRegionCodeForCountryCode(cc); r != "ZZ" {
+			return r
+		}
+	}
+	return ""
+}
+
+// CleanName trims a name, collapses inner runs of spaces and normalises it
+// to NFC, so that the same name typed on two systems compares equal.
+func CleanName(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if s == "" {
+		return s
+	}
+	return norm.NFC.String(s)
+}
+
+// SplitFullName splits "Jean Dupont" into first and last name, and reads
+// "Dupont, Jean" the other way round.
+func SplitFullName(full string) (first, last string) {
+	if l, f, ok := strings.Cut(full, ","); ok {
+		return strings.TrimSpace(f), strings.TrimSpace(l)
+	}
+	first, last, _ = strings.Cut(full, " ")
+	return first, last
+}
+
+// CleanEmail trims an address and lower-cases its domain; ok is false when
+// it is not an address.
+func CleanEmail(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	s = strings.TrimPrefix(s, "mailto:")
+	local, domain, found := strings.Cut(s, "@")
+	if !found || local == "" || len(local) > 64 || strings.ContainsAny(domain, "@ ") ||
+		strings.ContainsAny(local, " ,;<>()[]\\\"") || !strings.Contains(domain, ".") {
+		return "", false
+	}
+	domain = strings.ToLower(domain)
+	for _, label := range strings.Split(domain, ".") {
+		if label == "" || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") {
+			return "", false
+		}
+		for _, r := range label {
+			if !(r == '-' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 0x7f) {
+				return "", false
+			}
+		}
+	}
+	return local + "@" + domain, true
+}
+
+// civility words of English, French, Spanish and Persian, folded.
+var civilityWords = func() map[string]Civility {
+	m := map[string]Civility{}
+	for _, w := range []string{"m", "mr", "mister", "monsieur", "male", "man", "h", "homme", "masculin",
+		"sr", "senor", "don", "masculino", "hombre", "varon", "آقا", "مرد", "مذکر", "true"} {
+		m[foldValue(w)] = CivilityMale
+	}
+	for _, w := range []string{"f", "mrs", "ms", "miss", "mme", "mlle", "madame", "mademoiselle", "female",
+		"woman", "femme", "feminin", "sra", "srta", "senora", "senorita", "dona", "femenino", "mujer",
+		"خانم", "زن", "مونث", "false"} {
+		m[foldValue(w)] = CivilityFemale
+	}
+	return m
+}()
+
+func (n *Normaliser) civilityOf(v string) Civility {
+	v = foldValue(v)
+	if v == "" {
+		return CivilityUnknown
+	}
+	if mapped, ok := n.civility[v]; ok {
+		v = foldValue(mapped)
+	}
+	return civilityWords[v]
+}
+
+// foldValue reduces a cell to what value matching looks at: case, accents,
+// dots and spaces ignored ("Mme." = "mme").
+func foldValue(v string) string { return strings.ReplaceAll(matchKey(v), " ", "") }

@@ -1,0 +1,260 @@
+package mapping
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"unicode/utf8"
+)
+
+// The splitter finds where each record of the file starts and ends before
+// encoding/csv parses it, so that one broken row costs one row: a quote left
+// open would otherwise make csv.Reader swallow the rest of the file into a
+// single field. It applies csv's own (non-lazy) quoting rules, passes every
+// well-formed record through unchanged, and replaces each broken one by a
+// placeholder record, so that csv.Reader yields exactly one record per item
+// of the splitter's queue, good or bad, in file order.
+
+const (
+	// maxRecordLines bounds a record whose quoted field spans lines; a quote
+	// still open after that many lines is taken for a broken quote.
+	maxRecordLines = 100
+	// maxRecordBytes bounds one record in memory.
+	maxRecordBytes = 1 << 20
+)
+
+// placeholder stands for a broken record in csv.Reader's input: one empty
+// quoted field, which csv.Reader neither skips nor refuses.
+var placeholder = []byte("\"\"\n")
+
+// item is one record of the file, good or broken.
+type item struct {
+	line    int    // line where the record starts (1-based)
+	text    string // the record as it is in the file, line ends included
+	problem *Problem
+}
+
+type splitter struct {
+	in      *bufio.Reader
+	comma   byte
+	line    int      // physical lines consumed
+	pending [][]byte // lines to scan again after a broken multi-line record
+	out     []byte   // records ready for csv.Reader
+	items   []item   // queue, in file order; csv.Reader is never more than its buffer ahead
+	head    int
+	eof     bool
+	err     error // first error reading the file
+	started bool
+	long    bool // the last line returned was cut at maxRecordBytes
+}
+
+func newSplitter(r io.Reader, comma byte) *splitter {
+	return &splitter{in: bufio.NewReaderSize(r, 64<<10), comma: comma}
+}
+
+// Read feeds csv.Reader with whole records.
+func (s *splitter) Read(p []byte) (int, error) {
+	for len(s.out) == 0 {
+		if s.err != nil {
+			return 0, s.err
+		}
+		if s.eof && len(s.pending) == 0 {
+			return 0, io.EOF
+		}
+		s.scanRecord()
+	}
+	n := copy(p, s.out)
+	s.out = s.out[n:]
+	if len(s.out) == 0 {
+		s.out = s.out[:0:0]
+	}
+	return n, nil
+}
+
+// pop returns the next record's item; ok is false when the queue is empty.
+func (s *splitter) pop() (item, bool) {
+	if s.head == len(s.items) {
+		return item{}, false
+	}
+	it := s.items[s.head]
+	s.items[s.head] = item{}
+	s.head++
+	if s.head == len(s.items) {
+		s.items, s.head = s.items[:0], 0
+	}
+	return it, true
+}
+
+// nextLine returns the next physical line, line end included, or nil at the
+// end of the file. The slice is the caller's.
+func (s *splitter) nextLine() []byte {
+	if n := len(s.pending); n > 0 {
+		l := s.pending[0]
+		s.pending = s.pending[1:]
+		s.line++
+		s.long = false
+		return l
+	}
+	if s.eof {
+		return nil
+	}
+	var line []byte
+	s.long = false
+	for {
+		chunk, err := s.in.ReadSlice('\n')
+		if len(line)+len(chunk) <= maxRecordBytes {
+			line = append(line, chunk...)
+		} else {
+			s.long = true
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			s.eof = true
+			if !errors.Is(err, io.EOF) {
+				s.err = err
+			}
+		}
+		break
+	}
+	if len(line) == 0 {
+		return nil
+	}
+	if !s.started {
+		s.started = true
+		line = bytes.TrimPrefix(line, utf8BOM)
+	}
+	s.line++
+	return line
+}
+
+var utf8BOM = []byte("\xEF\xBB\xBF")
+
+// scanRecord reads one record and queues it (or skips a blank line).
+func (s *splitter) scanRecord() {
+	first := s.nextLine()
+	if first == nil {
+		return
+	}
+	start := s.line
+	if s.long {
+		s.reject(start, first[:1024], &Problem{Reason: ReasonRowTooLong, Detail: "the row is longer than 1 MiB"})
+		return
+	}
+	if s.blank(first) {
+		return
+	}
+	lines := [][]byte{first}
+	size := len(first)
+	quoted, ok := scanQuotes(first, s.comma, false)
+	for ok && quoted {
+		next := s.nextLine()
+		if next == nil || s.long || len(lines) == maxRecordLines || size+len(next) > maxRecordBytes {
+			if next != nil {
+				s.unread(next)
+			}
+			ok = false
+			break
+		}
+		lines = append(lines, next)
+		size += len(next)
+		quoted, ok = scanQuotes(next, s.comma, true)
+	}
+	if !ok {
+		// Only the first line is condemned: the lines after it are scanned
+		// again as records of their own, so a stray quote cannot hide them.
+		for i := len(lines) - 1; i >= 1; i-- {
+			s.unread(lines[i])
+		}
+		s.reject(start, first, &Problem{Reason: ReasonBrokenQuotes, Detail: "a quote is opened or closed in the wrong place"})
+		return
+	}
+	rec := bytes.Join(lines, nil)
+	if bytes.IndexByte(rec, 0) >= 0 {
+		s.reject(start, rec, &Problem{Reason: ReasonInvalidBytes, Detail: "the row holds a NUL byte"})
+		return
+	}
+	if !utf8.Valid(rec) {
+		s.reject(start, rec, &Problem{Reason: ReasonInvalidBytes, Detail: "the row holds bytes that are not valid text in the file's encoding"})
+		return
+	}
+	if rec[len(rec)-1] != '\n' {
+		rec = append(rec, '\n')
+	}
+	s.items = append(s.items, item{line: start, text: string(rec)})
+	s.out = append(s.out, rec...)
+}
+
+func (s *splitter) reject(line int, text []byte, p *Problem) {
+	s.items = append(s.items, item{line: line, text: string(bytes.ToValidUTF8(bytes.ReplaceAll(text, []byte{0}, nil), []byte("\uFFFD"))), problem: p})
+	s.out = append(s.out, placeholder...)
+}
+
+// unread puts a line back to be scanned again.
+func (s *splitter) unread(l []byte) {
+	s.pending = append([][]byte{l}, s.pending...)
+	s.line--
+}
+
+// blank reports whether a line holds no value: spreadsheets export empty
+// rows as a run of delimiters.
+func (s *splitter) blank(l []byte) bool {
+	for _, c := range l {
+		if c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != s.comma {
+			return false
+		}
+	}
+	return true
+}
+
+// scanQuotes follows encoding/csv's non-lazy quoting rules over one physical
+// line. quoted says whether the line starts inside a quoted field; the
+// result says whether it ends inside one, and ok is false when the line
+// breaks the rules (a bare quote in an unquoted field, or text right after a
+// closing quote).
+func scanQuotes(line []byte, comma byte, quoted bool) (stillQuoted, ok bool) {
+	if !quoted && bytes.IndexByte(line, '"') < 0 {
+		return false, true
+	}
+	fieldStart := !quoted
+	closed := false // just after a closing quote
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case quoted:
+			if c == '"' {
+				if i+1 < len(line) && line[i+1] == '"' {
+					i++
+					continue
+				}
+				quoted, closed = false, true
+			}
+		case closed:
+			closed = false
+			switch {
+			case c == comma:
+				fieldStart = true
+			case c == '\n':
+				return false, true
+			case c == '\r' && (i+1 == len(line) || line[i+1] == '\n'):
+				return false, true
+			default:
+				return false, false
+			}
+		case c == comma:
+			fieldStart = true
+		case c == '"':
+			if !fieldStart {
+				return false, false
+			}
+			quoted, fieldStart = true, false
+		case c == '\n':
+			return false, true
+		default:
+			fieldStart = false
+		}
+	}
+	return quoted, true
+}
