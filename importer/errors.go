@@ -1,0 +1,34 @@
+package importer
+
+import (
+	"errors"
+	"fmt"
+)
+
+// UsageError is a problem with the command line, the configuration or the
+// input file, found before anything was sent (exit code 2).
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+func usagef(format string, args ...any) error {
+	return &UsageError{Err: fmt.Errorf(format, args...)}
+}
+
+// FatalError stopped the run: the provider refused something no other
+// request can get past (credentials, credit, unknown list), or too many rows
+// failed (exit code 3).
+type FatalError struct {
+	Provider string
+	Err      error
+}
+
+func (e *FatalError) Error() string {
+	return fmt.Sprintf("%s: %v; the run was stopped", e.Provider, e.Err)
+}
+func (e *FatalError) Unwrap() error { return e.Err }
+
+// ErrInterrupted is returned when a signal stopped the run (exit code 130).
+// What the provider confirmed is in the report.
+var ErrInterrupted = errors.New("interrupted: confirmed rows are in the report; run the same command again to carry on")

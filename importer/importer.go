@@ -1,0 +1,333 @@
+// Package importer runs an import: it streams the file through the mapping,
+// plans each contact (dedupe, mode), batches contacts per provider limits
+// and sends the batches with workers that share one rate limiter and one
+// retry policy, then accounts for every row in the report.
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"contactsync/mapping"
+	"contactsync/providers"
+)
+
+// Options is everything a run needs; main fills it from the flags.
+type Options struct {
+	File     string
+	Provider string
+	List     string
+	Tag      string
+	Region   string
+	Mapping  string // YAML mapping file; "" detects columns from the header
+	Mode     providers.Mode
+	Endpoint string
+	Sandbox  bool
+	DryRun   bool
+
+	// Pacing; negative (Rate) or zero (the others) means the provider's
+	// default. Rate 0 means no client-side limit.
+	Rate      float64
+	Burst     int
+	Workers   int
+	BatchSize int
+
+	Delimiter rune
+	Encoding  string
+
+	ReportFile  string
+	RejectsFile string
+
+	// Retry bounds the retries of one request.
+	Retry RetryPolicy
+	// RequestTimeout bounds one request, answer included.
+	RequestTimeout time.Duration
+	// DrainTimeout is how long requests in flight may finish after an
+	// interrupt before they are cancelled.
+	DrainTimeout time.Duration
+
+	// Credentials holds the provider's credential variables.
+	Credentials map[string]string
+	// SandboxOptions configure the emulator --sandbox starts (tests inject
+	// faults with it).
+	SandboxOptions providers.SandboxOptions
+
+	Stdout   io.Writer
+	Stderr   io.Writer
+	Logger   *slog.Logger
+	Progress bool // show the progress bar on Stderr
+}
+
+// RetryPolicy is the one retry policy of the program: exponential backoff
+// with jitter, bounded in attempts and in time, never shorter than what a
+// 429's Retry-After asked for.
+type RetryPolicy struct {
+	Attempts   int           // sends of one request, the first included
+	Initial    time.Duration // first wait
+	Max        time.Duration // longest wait
+	MaxElapsed time.Duration // give up after retrying this long
+}
+
+// DefaultRetry is the policy of the command line.
+var DefaultRetry = RetryPolicy{Attempts: 6, Initial: time.Second, Max: 30 * time.Second, MaxElapsed: 5 * time.Minute}
+
+func (o *Options) applyDefaults(caps providers.Capabilities) {
+	if o.Mode == "" {
+		o.Mode = providers.ModeUpsert
+	}
+	if o.Rate < 0 {
+		o.Rate = caps.Pacing.Rate
+	}
+	if o.Burst <= 0 {
+		o.Burst = max(caps.Pacing.Burst, 1)
+	}
+	if o.Workers <= 0 {
+		o.Workers = caps.Pacing.Workers
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = caps.Pacing.BatchSize
+	}
+	o.BatchSize = min(o.BatchSize, caps.MaxBatch)
+	if o.Retry.Attempts <= 0 {
+		o.Retry.Attempts = DefaultRetry.Attempts
+	}
+	if o.Retry.Initial <= 0 {
+		o.Retry.Initial = DefaultRetry.Initial
+	}
+	if o.Retry.Max <= 0 {
+		o.Retry.Max = max(DefaultRetry.Max, o.Retry.Initial)
+	}
+	if o.Retry.MaxElapsed <= 0 {
+		o.Retry.MaxElapsed = DefaultRetry.MaxElapsed
+	}
+	if o.RequestTimeout <= 0 {
+		o.RequestTimeout = time.Minute
+	}
+	if o.DrainTimeout <= 0 {
+		o.DrainTimeout = 30 * time.Second
+	}
+	if o.Stdout == nil {
+		o.Stdout = io.Discard
+	}
+	if o.Stderr == nil {
+		o.Stderr = io.Discard
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(o.Stderr, nil))
+	}
+}
+
+// Run imports the file. It returns the report whenever rows were read, even
+// with an error: *UsageError (nothing was sent), *FatalError (the provider
+// stopped the run) or ErrInterrupted.
+func Run(ctx context.Context, opts Options) (*Report, error) {
+	start := time.Now()
+	reg, err := providers.Lookup(opts.Provider)
+	if err != nil {
+		return nil, &UsageError{Err: err}
+	}
+	caps := reg.Capabilities
+	opts.applyDefaults(caps)
+	if err := checkOptions(&opts, caps); err != nil {
+		return nil, err
+	}
+
+	f, err := os.Open(opts.File)
+	if err != nil {
+		return nil, usagef("cannot read the input: %w", err)
+	}
+	defer f.Close()
+	rd, err := mapping.NewReader(f, mapping.ReaderOptions{Delimiter: opts.Delimiter, Encoding: opts.Encoding})
+	if err != nil {
+		return nil, usagef("%s: %w", opts.File, err)
+	}
+	cols, err := resolveColumns(opts.Mapping, rd.Header(), caps.CustomFields)
+	if err != nil {
+		return nil, usagef("%s: %w", opts.File, err)
+	}
+	if err := rd.Use(cols); err != nil {
+		return nil, usagef("%s: %w", opts.File, err)
+	}
+
+	sendCtx, cancelSend := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelSend()
+	var prov providers.Provider
+	var transport *pacedTransport
+	list := &providers.ListInfo{}
+	if !opts.DryRun {
+		var client *http.Client
+		client, transport = newHTTPClient(opts.Rate, opts.Burst, opts.Workers, opts.RequestTimeout)
+		cfg := providers.Config{Endpoint: opts.Endpoint, Credentials: opts.Credentials, HTTPClient: client}
+		if opts.Sandbox {
+			sb := reg.NewSandbox(opts.SandboxOptions)
+			url, err := providers.Serve(sendCtx, sb)
+			if err != nil {
+				return nil, usagef("starting the %s sandbox: %w", reg.Name, err)
+			}
+			cfg.Endpoint, cfg.Credentials = url, sb.Credentials()
+		} else if err := providers.MissingCredentials(opts.Credentials, caps.Credentials); err != nil {
+			return nil, &UsageError{Err: fmt.Errorf("%s: %w", reg.Name, err)}
+		}
+		if prov, err = reg.New(cfg); err != nil {
+			return nil, &UsageError{Err: fmt.Errorf("%s: %w", reg.Name, err)}
+		}
+	}
+
+	r := &run{
+		opts:      opts,
+		caps:      caps,
+		name:      reg.Name,
+		provider:  prov,
+		transport: transport,
+		reader:    rd,
+		report:    newReport(),
+		ctx:       ctx,
+		sendCtx:   sendCtx,
+		cancel:    cancelSend,
+		secrets:   secretValues(opts.Credentials),
+	}
+	r.report.Provider, r.report.List, r.report.Mode, r.report.DryRun = reg.Name, opts.List, string(opts.Mode), opts.DryRun
+	r.report.File, r.report.Encoding, r.report.Delimiter = filepath.Base(opts.File), rd.Encoding(), delimiterName(rd.Delimiter())
+	r.stop, r.stopSend = context.WithCancel(context.Background())
+	defer r.stopSend()
+
+	if prov != nil {
+		info, err := r.open()
+		if err != nil {
+			r.report.DurationSeconds = time.Since(start).Seconds()
+			r.report.Requests = transport.requests.Load()
+			return nil, err
+		}
+		list = info
+	}
+	region := firstNonEmpty(opts.Region, cols.Spec().Region, list.Region, caps.DefaultRegion)
+	norm, err := mapping.NewNormaliser(cols, mapping.NormaliserOptions{Region: region, OnlyRegion: list.Region})
+	if err != nil {
+		return nil, &UsageError{Err: err}
+	}
+	r.normaliser, r.existing = norm, list.Existing
+
+	if opts.RejectsFile != "" {
+		rw, err := newRejectsWriter(opts.RejectsFile, rd.Header(), rd.Delimiter(), rd.Cells)
+		if err != nil {
+			return nil, usagef("cannot write the rejects file: %w", err)
+		}
+		r.rejects = rw
+	}
+	if opts.Progress {
+		r.progress = newProgress(opts.Stderr)
+	}
+
+	runErr := r.pipeline()
+
+	r.report.DurationSeconds = time.Since(start).Seconds()
+	if transport != nil {
+		r.report.Requests = transport.requests.Load()
+	}
+	r.report.Retries = r.retries.Load()
+	if r.rejects != nil {
+		if err := r.rejects.close(); err != nil && runErr == nil {
+			runErr = fmt.Errorf("writing the rejects file: %w", err)
+		}
+	}
+	if runErr != nil {
+		r.report.Error = r.redact(runErr.Error())
+	}
+	return r.report, runErr
+}
+
+func checkOptions(o *Options, caps providers.Capabilities) error {
+	if o.List == "" {
+		return usagef("--list is required: %s", caps.ListHelp)
+	}
+	if !caps.Supports(o.Mode) {
+		modes := make([]string, len(caps.Modes))
+		for i, m := range caps.Modes {
+			modes[i] = string(m)
+		}
+		return usagef("--mode %s is not supported by %s (it supports %s)", o.Mode, o.Provider, strings.Join(modes, ", "))
+	}
+	if err := caps.CheckTarget(o.List, o.Tag); err != nil {
+		return &UsageError{Err: err}
+	}
+	if o.Workers > 256 || o.BatchSize < 1 {
+		return usagef("--workers must be 1..256 and --batch-size at least 1")
+	}
+	return nil
+}
+
+func resolveColumns(mappingFile string, header, custom []string) (*mapping.Columns, error) {
+	var spec *mapping.Spec
+	if mappingFile != "" {
+		s, err := mapping.LoadSpec(mappingFile)
+		if err != nil {
+			return nil, err
+		}
+		spec = s
+	} else {
+		spec = mapping.Detect(header, custom)
+	}
+	return mapping.Resolve(spec, header, custom)
+}
+
+// open asks the provider about the target list, with the run's retry policy.
+func (r *run) open() (*providers.ListInfo, error) {
+	var info *providers.ListInfo
+	err := r.retry(func(int) error {
+		var err error
+		info, err = r.provider.Open(r.sendCtx, providers.Target{List: r.opts.List, Mode: r.opts.Mode})
+		return err
+	}, "opening the list")
+	if err == nil {
+		if info == nil {
+			info = &providers.ListInfo{}
+		}
+		return info, nil
+	}
+	if errors.Is(err, context.Canceled) || r.ctx.Err() != nil {
+		return nil, ErrInterrupted
+	}
+	if providers.ClassOf(err) == providers.Retryable {
+		return nil, &FatalError{Provider: r.name, Err: fmt.Errorf("cannot reach the provider, retries exhausted: %s", r.redact(err.Error()))}
+	}
+	return nil, &FatalError{Provider: r.name, Err: errors.New(r.redact(err.Error()))}
+}
+
+func firstNonEmpty(v ...string) string {
+	for _, s := range v {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func delimiterName(c rune) string {
+	if c == '\t' {
+		return "tab"
+	}
+	return string(c)
+}
+
+// secretValues lists credential values worth scrubbing from messages.
+func secretValues(creds map[string]string) []string {
+	var out []string
+	for _, v := range creds {
+		if len(v) >= 4 {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// numCPU is how many normalisers run: phone validation is the costly step.
+var numCPU = runtime.GOMAXPROCS(0)

@@ -1,0 +1,144 @@
+package importer
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"contactsync/providers"
+)
+
+// Report is what a run did. Every data row of the file ends in exactly one
+// of added, updated, skipped, rejected or failed:
+// Rows == Added + Updated + Skipped + Rejected + Failed, always.
+type Report struct {
+	Provider         string         `json:"provider"`
+	List             string         `json:"list"`
+	Mode             string         `json:"mode"`
+	DryRun           bool           `json:"dry_run"`
+	File             string         `json:"file"`
+	Encoding         string         `json:"encoding"`
+	Delimiter        string         `json:"delimiter"`
+	Rows             int            `json:"rows"`
+	Added            int            `json:"added"`
+	Updated          int            `json:"updated"`
+	Skipped          int            `json:"skipped"`
+	Rejected         int            `json:"rejected"`
+	Failed           int            `json:"failed"`
+	Deleted          int            `json:"deleted"`
+	Requests         int64          `json:"requests"`
+	Retries          int64          `json:"retries"`
+	DurationSeconds  float64        `json:"duration_seconds"`
+	SkippedByReason  map[string]int `json:"skipped_by_reason"`
+	RejectedByReason map[string]int `json:"rejected_by_reason"`
+	FailedByReason   map[string]int `json:"failed_by_reason"`
+	// Planned counts, in a dry run, the contacts each operation would send.
+	Planned map[string]int `json:"planned,omitempty"`
+	// Warnings counts values dropped without rejecting their row (an
+	// unreadable date, an invalid e-mail), by reason.
+	Warnings map[string]int `json:"warnings"`
+	// Stopped says why the run ended early ("" when it ran to the end).
+	Stopped string `json:"stopped,omitempty"`
+	// Error is the message of the error that stopped the run.
+	Error string `json:"error,omitempty"`
+}
+
+func newReport() *Report {
+	return &Report{
+		SkippedByReason:  map[string]int{},
+		RejectedByReason: map[string]int{},
+		FailedByReason:   map[string]int{},
+		Warnings:         map[string]int{},
+	}
+}
+
+// count records the outcome of one row.
+func (r *Report) count(o providers.Outcome, reason string) {
+	switch o {
+	case providers.Added:
+		r.Added++
+	case providers.Updated:
+		r.Updated++
+	case providers.Skipped:
+		r.Skipped++
+		r.SkippedByReason[reason]++
+	case providers.Rejected:
+		r.Rejected++
+		r.RejectedByReason[reason]++
+	case providers.Failed:
+		r.Failed++
+		r.FailedByReason[reason]++
+	case providers.Deleted:
+		r.Deleted++
+		return // not a row of the file
+	}
+	r.Rows++
+}
+
+// Balanced checks the accounting invariant.
+func (r *Report) Balanced() bool {
+	return r.Rows == r.Added+r.Updated+r.Skipped+r.Rejected+r.Failed
+}
+
+// WriteJSON writes the report to path.
+func (r *Report) WriteJSON(path string) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(data, '\n'), 0o644)
+}
+
+// Summary writes the human summary printed at the end of a run.
+func (r *Report) Summary(w io.Writer) {
+	verb := "imported"
+	if r.DryRun {
+		verb = "checked (dry run: nothing sent)"
+	}
+	fmt.Fprintf(w, "%s: %d rows %s into %s list %q in %.1fs\n", r.File, r.Rows, verb, r.Provider, r.List, r.DurationSeconds)
+	line := func(label string, n int, reasons map[string]int) {
+		if n == 0 && label != "added" {
+			return
+		}
+		fmt.Fprintf(w, "  %-9s %8d", label, n)
+		if len(reasons) > 0 {
+			fmt.Fprintf(w, "  (%s)", reasonList(reasons))
+		}
+		fmt.Fprintln(w)
+	}
+	line("added", r.Added, nil)
+	line("updated", r.Updated, nil)
+	line("deleted", r.Deleted, nil)
+	line("skipped", r.Skipped, r.SkippedByReason)
+	line("rejected", r.Rejected, r.RejectedByReason)
+	line("failed", r.Failed, r.FailedByReason)
+	if len(r.Planned) > 0 {
+		fmt.Fprintf(w, "  would send: %s\n", reasonList(r.Planned))
+	}
+	if len(r.Warnings) > 0 {
+		fmt.Fprintf(w, "  warnings: %s (the values were left empty)\n", reasonList(r.Warnings))
+	}
+	fmt.Fprintf(w, "  %d requests, %d retries\n", r.Requests, r.Retries)
+}
+
+// reasonList renders {"a": 2, "b": 1} as "a 2, b 1", largest first.
+func reasonList(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int {
+		if m[a] != m[b] {
+			return m[b] - m[a]
+		}
+		return strings.Compare(a, b)
+	})
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	}
+	return strings.Join(parts, ", ")
+}

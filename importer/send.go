@@ -1,0 +1,217 @@
+package importer
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+
+	"contactsync/mapping"
+	"contactsync/providers"
+)
+
+// job is a batch on its way to the provider, with the rows it came from.
+type job struct {
+	batch providers.Batch
+	texts []string // the file's text of each contact's row, for --rejects
+}
+
+type batchKey struct {
+	op  providers.Op
+	tag string
+}
+
+// batcher groups planned contacts into batches of one operation and tag.
+type batcher struct {
+	size int
+	out  chan<- *job
+	open map[batchKey]*job
+}
+
+func (b *batcher) add(op providers.Op, c *mapping.Contact, text string) {
+	k := batchKey{op, c.Tag}
+	j := b.open[k]
+	if j == nil {
+		j = &job{batch: providers.Batch{Op: op, Tag: c.Tag, Contacts: make([]*mapping.Contact, 0, b.size)}}
+		b.open[k] = j
+	}
+	j.batch.Contacts = append(j.batch.Contacts, c)
+	j.texts = append(j.texts, text)
+	if len(j.batch.Contacts) == b.size {
+		delete(b.open, k)
+		b.out <- j
+	}
+}
+
+// flush sends the partial batches, in file order.
+func (b *batcher) flush() {
+	rest := make([]*job, 0, len(b.open))
+	for _, j := range b.open {
+		rest = append(rest, j)
+	}
+	slices.SortFunc(rest, func(x, y *job) int { return x.batch.Contacts[0].Line - y.batch.Contacts[0].Line })
+	for _, j := range rest {
+		b.out <- j
+	}
+}
+
+// sendAll runs the workers. The first batch goes alone: if the provider
+// refuses the credentials or the list, the run stops after one request
+// instead of one per worker.
+func (r *run) sendAll(jobs <-chan *job, events chan<- []event) {
+	gate := make(chan struct{})
+	var first atomic.Bool
+	var wg sync.WaitGroup
+	for range r.opts.Workers {
+		wg.Go(func() {
+			for j := range jobs {
+				if first.CompareAndSwap(false, true) {
+					events <- r.process(j)
+					close(gate)
+					continue
+				}
+				<-gate
+				events <- r.process(j)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// process sends one batch and says what became of each of its rows.
+func (r *run) process(j *job) []event {
+	if reason := r.halted(); reason != "" {
+		return j.fail(reason, "")
+	}
+	var results []providers.Result
+	err := r.retry(func(attempt int) error {
+		j.batch.Attempt = attempt
+		res, err := r.provider.Apply(r.sendCtx, &j.batch)
+		if err == nil && len(res) != len(j.batch.Contacts) {
+			err = fmt.Errorf("the provider answered for %d contacts out of %d", len(res), len(j.batch.Contacts))
+		}
+		results = res
+		return err
+	}, j.batch.Op.String())
+	if err == nil {
+		evs := make([]event, len(results))
+		for i, res := range results {
+			evs[i] = event{line: j.batch.Contacts[i].Line, text: j.texts[i], outcome: res.Outcome, reason: res.Reason}
+		}
+		return evs
+	}
+	var pe *providers.Error
+	errors.As(err, &pe)
+	switch class := providers.ClassOf(err); {
+	case r.halted() != "":
+		return j.fail(r.halted(), "")
+	case class == providers.Row && len(j.batch.Contacts) > 1:
+		// The provider refused the request for some of its contacts
+		// without saying which: halves isolate them in log2(n) requests
+		// each, and every other contact still gets through.
+		left, right := j.split()
+		return append(r.process(left), r.process(right)...)
+	case class == providers.Row:
+		return []event{{line: j.batch.Contacts[0].Line, text: j.texts[0], outcome: pe.RowOutcome(), reason: pe.Reason, detail: r.redact(pe.Error())}}
+	case class == providers.Retryable:
+		return j.fail("retries_exhausted", r.redact(err.Error()))
+	case class == providers.Fatal:
+		r.opts.Logger.Error("fatal provider error", "provider", r.name, "reason", pe.Reason, "error", r.redact(err.Error()))
+		r.halt(reasonAborted, &FatalError{Provider: r.name, Err: errors.New(r.redact(err.Error()))})
+		r.cancel()
+		return j.fail(pe.Reason, r.redact(pe.Error()))
+	default:
+		// An error nobody classified is a bug; stopping is safer than
+		// guessing whether the request was applied.
+		err = fmt.Errorf("unexpected error: %s", r.redact(err.Error()))
+		r.halt(reasonAborted, &FatalError{Provider: r.name, Err: err})
+		r.cancel()
+		return j.fail("unexpected_error", err.Error())
+	}
+}
+
+func (j *job) fail(reason, detail string) []event {
+	evs := make([]event, len(j.batch.Contacts))
+	for i, c := range j.batch.Contacts {
+		evs[i] = event{line: c.Line, text: j.texts[i], outcome: providers.Failed, reason: reason, detail: detail}
+	}
+	return evs
+}
+
+func (j *job) split() (*job, *job) {
+	h := len(j.batch.Contacts) / 2
+	left := &job{batch: providers.Batch{Op: j.batch.Op, Tag: j.batch.Tag, Contacts: j.batch.Contacts[:h]}, texts: j.texts[:h]}
+	right := &job{batch: providers.Batch{Op: j.batch.Op, Tag: j.batch.Tag, Contacts: j.batch.Contacts[h:]}, texts: j.texts[h:]}
+	return left, right
+}
+
+// retry runs op under the run's retry policy: retryable errors are retried
+// with exponential, jittered backoff (never sooner than a Retry-After asked),
+// others are returned at once, and a halt stops the waiting at once.
+func (r *run) retry(op func(attempt int) error, what string) error {
+	p := r.opts.Retry
+	exp := backoff.NewExponentialBackOff(
+		backoff.WithInitialInterval(p.Initial),
+		backoff.WithMaxInterval(p.Max),
+		backoff.WithMaxElapsedTime(p.MaxElapsed),
+	)
+	var after time.Duration
+	policy := backoff.WithContext(&retryAfter{BackOff: backoff.WithMaxRetries(exp, uint64(p.Attempts-1)), after: &after}, r.stop)
+	attempt := 0
+	return backoff.RetryNotify(func() error {
+		attempt++
+		err := op(attempt)
+		if err == nil {
+			return nil
+		}
+		if providers.ClassOf(err) != providers.Retryable {
+			return backoff.Permanent(err)
+		}
+		after = 0
+		var pe *providers.Error
+		if errors.As(err, &pe) {
+			after = pe.RetryAfter
+		}
+		return err
+	}, policy, func(err error, wait time.Duration) {
+		r.retries.Add(1)
+		r.opts.Logger.Warn("retrying", "provider", r.name, "request", what, "attempt", attempt,
+			"wait", wait.Round(time.Millisecond).String(), "reason", reasonOf(err), "error", r.redact(err.Error()))
+	})
+}
+
+// retryAfter makes a backoff wait at least what the provider's Retry-After
+// asked for.
+type retryAfter struct {
+	backoff.BackOff
+	after *time.Duration
+}
+
+func (b *retryAfter) NextBackOff() time.Duration {
+	d := b.BackOff.NextBackOff()
+	if d != backoff.Stop && *b.after > d {
+		d = *b.after
+	}
+	return d
+}
+
+func reasonOf(err error) string {
+	var pe *providers.Error
+	if errors.As(err, &pe) {
+		return pe.Reason
+	}
+	return "error"
+}
+
+// redact removes credential values from a message bound for the user.
+func (r *run) redact(s string) string {
+	for _, v := range r.secrets {
+		s = strings.ReplaceAll(s, v, "[redacted]")
+	}
+	return s
+}
