@@ -1,0 +1,277 @@
+// Command contactsync pushes the contacts of a CSV file into an SMS
+// provider's contact lists. See README.md for the user contract.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/term"
+
+	"contactsync/importer"
+	"contactsync/providers"
+	_ "contactsync/providers/all"
+)
+
+// Exit codes of the user contract.
+const (
+	exitOK          = 0
+	exitRowsFailed  = 1
+	exitUsage       = 2
+	exitFatal       = 3
+	exitInterrupted = 130
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// A second signal exits at once.
+		<-ctx.Done()
+		stop()
+		again := make(chan os.Signal, 1)
+		signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+		<-again
+		fmt.Fprintln(os.Stderr, "contactsync: second interrupt, exiting now")
+		os.Exit(exitInterrupted)
+	}()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+// run is the whole program but for the process: tests call it directly.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "import":
+		return runImport(ctx, args[1:], getenv, stdout, stderr)
+	case "providers":
+		for _, name := range providers.Names() {
+			reg, _ := providers.Lookup(name)
+			fmt.Fprintln(stdout, reg.Capabilities.Describe(name))
+		}
+		return exitOK
+	case "help", "-h", "-help", "--help":
+		usage(stdout)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "contactsync: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, `contactsync pushes the contacts of a CSV file into an SMS provider's contact list.
+
+Usage:
+  contactsync import FILE --provider %s --list LIST [flags]
+  contactsync providers        what each provider supports
+  contactsync help             this text
+
+Run "contactsync import --help" for the import flags.
+`, strings.Join(providers.Names(), "|"))
+}
+
+func runImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	opts, flags, err := parseImportFlags(args)
+	if errors.Is(err, flag.ErrHelp) {
+		flags.SetOutput(stdout)
+		flags.Usage()
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "contactsync: %v\nRun \"contactsync import --help\" for the flags.\n", err)
+		return exitUsage
+	}
+	opts.Stdout, opts.Stderr = stdout, stderr
+	if reg, err := providers.Lookup(opts.Provider); err == nil {
+		opts.Credentials = map[string]string{}
+		for _, name := range reg.Capabilities.Credentials {
+			opts.Credentials[name] = getenv(name)
+		}
+	}
+	opts.Logger = newLogger(flags.Lookup("log-format").Value.String(), stderr)
+	opts.Progress = !flags.Lookup("quiet").Value.(flag.Getter).Get().(bool) && isTerminal(stderr)
+
+	report, err := importer.Run(ctx, opts)
+	if report != nil {
+		report.Summary(stdout)
+		if opts.ReportFile != "" {
+			if werr := report.WriteJSON(opts.ReportFile); werr != nil {
+				fmt.Fprintf(stderr, "contactsync: cannot write the report: %v\n", werr)
+				if err == nil {
+					return exitUsage
+				}
+			}
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "contactsync: %v\n", err)
+	}
+	return exitCode(report, err)
+}
+
+// exitCode maps the outcome of a run to the documented exit codes.
+func exitCode(report *importer.Report, err error) int {
+	var usageErr *importer.UsageError
+	var fatal *importer.FatalError
+	switch {
+	case errors.As(err, &usageErr):
+		return exitUsage
+	case errors.Is(err, importer.ErrInterrupted):
+		return exitInterrupted
+	case errors.As(err, &fatal):
+		return exitFatal
+	case err != nil:
+		return exitUsage
+	case report.Rejected+report.Failed > 0:
+		return exitRowsFailed
+	}
+	return exitOK
+}
+
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// parseImportFlags reads the import command line; flags may come before or
+// after FILE.
+func parseImportFlags(args []string) (importer.Options, *flag.FlagSet, error) {
+	var o importer.Options
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // runImport prints errors and help itself
+	var mode, delimiter, logFormat string
+	fs.StringVar(&o.Provider, "provider", "", "provider: "+strings.Join(providers.Names(), ", ")+" (required)")
+	fs.StringVar(&o.List, "list", "", "target list: Octopush list_name, AvoSMS listContactId, Smstools groupid, AmootSMS label (required)")
+	fs.StringVar(&o.Tag, "tag", "", "tag every contact (Octopush tag_name, at most 20 characters)")
+	fs.StringVar(&o.Region, "region", "", "ISO 3166 alpha-2 country of numbers written without an international prefix, e.g. FR")
+	fs.StringVar(&o.Mapping, "mapping", "", "YAML column mapping file; without it, columns are detected from the header")
+	fs.StringVar(&mode, "mode", string(providers.ModeUpsert), "upsert, insert (never touch existing), update (only existing) or mirror")
+	fs.StringVar(&o.Endpoint, "endpoint", "", "replace the scheme and host of the provider's documented URLs, e.g. http://127.0.0.1:8080")
+	fs.BoolVar(&o.Sandbox, "sandbox", false, "run against the built-in emulator of the provider; no credentials needed")
+	fs.BoolVar(&o.DryRun, "dry-run", false, "read, map, validate, plan and report; send nothing")
+	fs.Float64Var(&o.Rate, "rate", -1, "requests per second; 0 = no client-side limit (default: the provider's)")
+	fs.IntVar(&o.Burst, "burst", 0, "requests allowed at once above --rate (default: the provider's)")
+	fs.IntVar(&o.Workers, "workers", 0, "requests in flight at once (default: the provider's)")
+	fs.IntVar(&o.BatchSize, "batch-size", 0, "contacts per request, up to the provider's maximum (default: the provider's)")
+	fs.StringVar(&delimiter, "delimiter", "", `field delimiter: , ; | or "tab" (default: detected)`)
+	fs.StringVar(&o.Encoding, "encoding", "", "utf-8, utf-16le, utf-16be or windows-1252 (default: detected)")
+	fs.StringVar(&o.ReportFile, "report", "", "write the JSON report to this file")
+	fs.StringVar(&o.RejectsFile, "rejects", "", "write every rejected or failed row to this CSV file, with row, status, reason and detail")
+	fs.IntVar(&o.Retry.Attempts, "retries", importer.DefaultRetry.Attempts, "sends of one request before its rows fail, the first included")
+	fs.DurationVar(&o.Retry.Initial, "retry-wait", importer.DefaultRetry.Initial, "first wait before a retry; it doubles (with jitter) up to 30s")
+	fs.DurationVar(&o.RequestTimeout, "timeout", time.Minute, "longest wait for one answer")
+	fs.StringVar(&logFormat, "log-format", "text", "log lines on stderr as text or json")
+	fs.Bool("quiet", false, "no progress bar")
+	fs.Usage = func() { importUsage(fs) }
+
+	var files []string
+	rest := args
+	for {
+		if err := fs.Parse(rest); err != nil {
+			return o, fs, err
+		}
+		rest = fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		files = append(files, rest[0])
+		rest = rest[1:]
+	}
+	switch {
+	case len(files) != 1:
+		return o, fs, fmt.Errorf("import needs exactly one FILE (got %d); see contactsync import --help", len(files))
+	case o.Provider == "":
+		return o, fs, fmt.Errorf("--provider is required: one of %s", strings.Join(providers.Names(), ", "))
+	case logFormat != "text" && logFormat != "json":
+		return o, fs, fmt.Errorf("--log-format must be text or json")
+	}
+	o.File = files[0]
+	o.Mode = providers.Mode(mode)
+	if !validMode(o.Mode) {
+		return o, fs, fmt.Errorf("--mode %q: use upsert, insert, update or mirror", mode)
+	}
+	switch strings.ToLower(delimiter) {
+	case "":
+	case "tab", `\t`, "\t":
+		o.Delimiter = '\t'
+	case ",", ";", "|":
+		o.Delimiter = rune(delimiter[0])
+	default:
+		return o, fs, fmt.Errorf("--delimiter %q: use , ; | or tab", delimiter)
+	}
+	return o, fs, nil
+}
+
+func credentialHelp() string {
+	var b strings.Builder
+	for _, name := range providers.Names() {
+		reg, _ := providers.Lookup(name)
+		fmt.Fprintf(&b, "  %-9s %s\n", name, strings.Join(reg.Capabilities.Credentials, ", "))
+	}
+	return b.String()
+}
+
+func validMode(m providers.Mode) bool {
+	for _, v := range providers.Modes {
+		if m == v {
+			return true
+		}
+	}
+	return false
+}
+
+// importUsage prints every flag with its default, including those whose
+// default is empty or false, which flag.PrintDefaults leaves out.
+func importUsage(fs *flag.FlagSet) {
+	w := fs.Output()
+	fmt.Fprintf(w, `Usage: contactsync import FILE --provider NAME --list LIST [flags]
+
+Pushes the contacts of FILE into the list. Credentials come from the
+environment, never from flags:
+%s
+
+Exit codes: 0 every row added, updated or skipped; 1 some rows rejected or
+failed (see --report, --rejects); 2 usage, configuration or unreadable input,
+nothing sent; 3 stopped by a fatal provider error; 130 interrupted.
+
+Flags:
+`, credentialHelp())
+	fs.VisitAll(func(f *flag.Flag) {
+		name, help := flag.UnquoteUsage(f)
+		fmt.Fprintf(w, "  --%s", f.Name)
+		if name != "" {
+			fmt.Fprintf(w, " %s", name)
+		}
+		def := f.DefValue
+		switch {
+		case strings.Contains(help, "(default") || strings.Contains(help, "(required)"):
+			def = ""
+		case def == "" || def == "0" && f.Name != "rate":
+			def = "none"
+		}
+		fmt.Fprintf(w, "\n      %s", help)
+		if def != "" {
+			fmt.Fprintf(w, " (default %s)", def)
+		}
+		fmt.Fprintln(w)
+	})
+}

@@ -1,0 +1,6 @@
+// Package all registers every provider; main imports it for its side effect.
+package all
+
+import (
+	_ "contactsync/providers/octopush" // register octopush
+)

@@ -1,0 +1,198 @@
+package octopush
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+
+	"contactsync/providers"
+)
+
+// Emulator is an in-process Octopush API, faithful to PROVIDERS.md: header
+// credentials, create as an upsert that do_not_overwrite turns into an
+// insert, per-item added/updated/skipped, code 305 above MaxContacts, 117
+// for invalid numbers, 303 for an unknown list, and the fault injection of
+// providers.Harness.
+type Emulator struct {
+	*providers.Harness
+	handler http.Handler
+
+	// MaxContacts is the emulator's limit per create call (code 305).
+	MaxContacts int
+
+	mu    sync.Mutex
+	lists map[string]map[string]contact // list → E.164 → contact
+	tags  map[string][]string           // E.164 → tags
+}
+
+// Emulator credentials, accepted by --sandbox runs.
+const (
+	SandboxLogin = "sandbox@contactsync.invalid"
+	SandboxKey   = "sandbox-octopush-key"
+)
+
+// NewEmulator returns an empty emulator.
+func NewEmulator(opts providers.SandboxOptions) *Emulator {
+	e := &Emulator{MaxContacts: 500, lists: map[string]map[string]contact{}, tags: map[string][]string{}}
+	e.Harness = providers.NewHarness(opts, func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusInternalServerError, errorResponse{Code: 500, Message: "Cannot process the request, please retry"})
+	})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", e.route)
+	e.handler = e.Wrap(mux)
+	return e
+}
+
+// ServeHTTP answers one API request.
+func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) { e.handler.ServeHTTP(w, r) }
+
+// Credentials returns the sandbox credentials.
+func (e *Emulator) Credentials() map[string]string {
+	return map[string]string{envLogin: SandboxLogin, envKey: SandboxKey}
+}
+
+// Contacts returns the list's contacts, sorted by phone.
+func (e *Emulator) Contacts(list string) []providers.StoredContact {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]providers.StoredContact, 0, len(e.lists[list]))
+	for phone, c := range e.lists[list] {
+		sc := providers.StoredContact{Phone: phone, FirstName: c.FirstName, LastName: c.LastName, Email: c.Email, Fields: map[string]string{}}
+		for k, v := range map[string]string{"param1": c.Param1, "param2": c.Param2, "param3": c.Param3, "param4": c.Param4, "param5": c.Param5} {
+			if v != "" {
+				sc.Fields[k] = v
+			}
+		}
+		if t := e.tags[phone]; len(t) > 0 {
+			sc.Fields["tags"] = strings.Join(t, ",")
+		}
+		out = append(out, sc)
+	}
+	slices.SortFunc(out, func(a, b providers.StoredContact) int { return strings.Compare(a.Phone, b.Phone) })
+	return out
+}
+
+// Seed stores contacts as if an earlier import had sent them (tests).
+func (e *Emulator) Seed(list string, phones ...string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.lists[list] == nil {
+		e.lists[list] = map[string]contact{}
+	}
+	for _, p := range phones {
+		e.lists[list][p] = contact{PhoneNumber: p}
+	}
+}
+
+func (e *Emulator) route(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("api-login") != SandboxLogin || r.Header.Get("api-key") != SandboxKey {
+		writeJSON(w, http.StatusBadRequest, errorResponse{Code: 101, Message: "Invalid API login or key"})
+		return
+	}
+	switch {
+	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, pathCreate):
+		e.create(w, r)
+	case r.Method == http.MethodDelete && strings.HasSuffix(r.URL.Path, pathDelete):
+		e.delete(w, r)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (e *Emulator) create(w http.ResponseWriter, r *http.Request) {
+	var req createRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeJSON(w, http.StatusBadRequest, errorResponse{Code: 125, Message: "Invalid JSON: " + err.Error()})
+		return
+	}
+	switch {
+	case len(req.Contacts) > e.MaxContacts:
+		writeJSON(w, http.StatusBadRequest, errorResponse{Code: 305, Message: "Too many contacts in the query"})
+		return
+	case len([]rune(req.ListName)) > 30 || len([]rune(req.TagName)) > 20:
+		writeJSON(w, http.StatusBadRequest, errorResponse{Code: 125, Message: "list_name or tag_name too long"})
+		return
+	case req.ListName != "" && !e.ListExists(req.ListName):
+		writeJSON(w, http.StatusBadRequest, errorResponse{Code: 303, Message: "The list does not exist"})
+		return
+	}
+	for _, c := range req.Contacts {
+		if !validE164(c.PhoneNumber) {
+			writeJSON(w, http.StatusBadRequest, errorResponse{Code: 117, Message: "No valid number: " + c.PhoneNumber})
+			return
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	list := e.lists[req.ListName]
+	if list == nil {
+		list = map[string]contact{}
+		e.lists[req.ListName] = list
+	}
+	resp := createResponse{Items: make([]item, len(req.Contacts))}
+	for i, c := range req.Contacts {
+		status := "added"
+		if _, ok := list[c.PhoneNumber]; ok {
+			status = "updated"
+			if req.DoNotOverwrite {
+				status = "skipped"
+			}
+		}
+		if status != "skipped" {
+			list[c.PhoneNumber] = c
+			if req.TagName != "" && !slices.Contains(e.tags[c.PhoneNumber], req.TagName) {
+				e.tags[c.PhoneNumber] = append(e.tags[c.PhoneNumber], req.TagName)
+			}
+		}
+		resp.Items[i] = item{PhoneNumber: c.PhoneNumber, Email: c.Email, Status: status}
+	}
+	writeJSON(w, http.StatusCreated, resp)
+}
+
+func (e *Emulator) delete(w http.ResponseWriter, r *http.Request) {
+	var req deleteRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeJSON(w, http.StatusBadRequest, errorResponse{Code: 125, Message: "Invalid JSON: " + err.Error()})
+		return
+	}
+	if len(req.PhoneNumbers) < 1 || len(req.PhoneNumbers) > maxDelete {
+		writeJSON(w, http.StatusBadRequest, errorResponse{Code: 305, Message: "Between 1 and 200 numbers per call"})
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, p := range req.PhoneNumbers {
+		if req.ListName != "" {
+			delete(e.lists[req.ListName], p)
+			continue
+		}
+		for _, l := range e.lists {
+			delete(l, p)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"deleted": len(req.PhoneNumbers)})
+}
+
+// validE164 accepts what the API documents, an international number with
+// "+". It checks the form only: the client validates numbers with
+// libphonenumber before sending, and a second parse here would double the
+// sandbox's cost per contact.
+func validE164(s string) bool {
+	if len(s) < 8 || len(s) > 16 || s[0] != '+' || s[1] == '0' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}

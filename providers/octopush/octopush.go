@@ -1,0 +1,283 @@
+// Package octopush talks to Octopush's contact API: batched upserts into a
+// named list (POST /v1/public/contact/create) and batched deletes. It also
+// carries an emulator of that API for tests and --sandbox.
+package octopush
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+
+	"contactsync/mapping"
+	"contactsync/providers"
+)
+
+// Name is the --provider value.
+const Name = "octopush"
+
+const (
+	// DocumentedBase is the scheme and host --endpoint replaces.
+	DocumentedBase = "https://api.octopush.com"
+	pathCreate     = "/v1/public/contact/create"
+	pathDelete     = "/v1/public/contact/delete"
+
+	envLogin = "OCTOPUSH_API_LOGIN"
+	envKey   = "OCTOPUSH_API_KEY"
+
+	// maxBatch is a guess: Octopush documents no maximum per create call.
+	// A batch it finds too large is answered with code 305 and split.
+	maxBatch = 200
+	// maxDelete is documented: 1 to 200 numbers per delete call.
+	maxDelete = 200
+)
+
+var capabilities = providers.Capabilities{
+	MaxBatch:     maxBatch,
+	Modes:        []providers.Mode{providers.ModeUpsert, providers.ModeInsert, providers.ModeMirror},
+	PhoneFormat:  "E.164 with +, e.g. +33612345678",
+	Fields:       []string{"phone_number", "first_name", "last_name", "email"},
+	CustomFields: []string{"param1", "param2", "param3", "param4", "param5"},
+	Credentials:  []string{envLogin, envKey},
+	ListHelp:     "the list_name (at most 30 characters)",
+	MaxListLen:   30,
+	MaxTagLen:    20,
+	Pacing:       providers.Pacing{Rate: 20, Burst: 5, Workers: 8, BatchSize: maxBatch},
+}
+
+func init() {
+	providers.Register(providers.Registration{
+		Name:         Name,
+		Capabilities: capabilities,
+		New:          func(c providers.Config) (providers.Provider, error) { return New(c) },
+		NewSandbox:   func(o providers.SandboxOptions) providers.Sandbox { return NewEmulator(o) },
+	})
+}
+
+// Client is an Octopush API client.
+type Client struct {
+	cfg    providers.Config
+	login  string
+	key    string
+	target providers.Target
+}
+
+var _ providers.Provider = (*Client)(nil)
+
+// New returns a client; the credentials must be set.
+func New(cfg providers.Config) (*Client, error) {
+	if err := providers.MissingCredentials(cfg.Credentials, capabilities.Credentials); err != nil {
+		return nil, err
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = http.DefaultClient
+	}
+	return &Client{cfg: cfg, login: cfg.Credential(envLogin), key: cfg.Credential(envKey)}, nil
+}
+
+// Capabilities describes Octopush.
+func (c *Client) Capabilities() providers.Capabilities { return capabilities }
+
+// Open remembers the target. Octopush has no documented call to read a list,
+// so the credentials are checked by the first batch (which the importer
+// sends alone).
+func (c *Client) Open(_ context.Context, t providers.Target) (*providers.ListInfo, error) {
+	c.target = t
+	return &providers.ListInfo{}, nil
+}
+
+// Apply sends one batch: create (an upsert, or with do_not_overwrite an
+// insert) or delete.
+func (c *Client) Apply(ctx context.Context, b *providers.Batch) ([]providers.Result, error) {
+	switch b.Op {
+	case providers.OpUpsert, providers.OpCreate:
+		return c.create(ctx, b)
+	case providers.OpDelete:
+		return c.delete(ctx, b)
+	}
+	return nil, fmt.Errorf("octopush cannot %s a contact", b.Op)
+}
+
+func (c *Client) create(ctx context.Context, b *providers.Batch) ([]providers.Result, error) {
+	req := createRequest{
+		Contacts:       make([]contact, len(b.Contacts)),
+		ListName:       c.target.List,
+		TagName:        b.Tag,
+		DoNotOverwrite: b.Op == providers.OpCreate,
+	}
+	for i, ct := range b.Contacts {
+		req.Contacts[i] = toWire(ct)
+	}
+	var resp createResponse
+	if err := c.do(ctx, http.MethodPost, pathCreate, req, &resp); err != nil {
+		return nil, err
+	}
+	status := make(map[uint64]string, len(resp.Items))
+	for _, it := range resp.Items {
+		status[phoneKey(it.PhoneNumber)] = it.Status
+	}
+	results := make([]providers.Result, len(b.Contacts))
+	for i, ct := range b.Contacts {
+		results[i] = resultOf(status[ct.Key])
+	}
+	return results, nil
+}
+
+// resultOf maps an item's status to an outcome.
+func resultOf(status string) providers.Result {
+	switch status {
+	case "added":
+		return providers.Result{Outcome: providers.Added}
+	case "updated":
+		return providers.Result{Outcome: providers.Updated}
+	case "skipped":
+		return providers.Result{Outcome: providers.Skipped, Reason: "exists"}
+	case "":
+		// Not in the answer: whether it was stored is unknown, so the row
+		// fails and the next run sends it again.
+		return providers.Result{Outcome: providers.Failed, Reason: "not_confirmed"}
+	}
+	return providers.Result{Outcome: providers.Rejected, Reason: "refused_" + status}
+}
+
+func (c *Client) delete(ctx context.Context, b *providers.Batch) ([]providers.Result, error) {
+	if len(b.Contacts) > maxDelete {
+		return nil, &providers.Error{Class: providers.Row, Outcome: providers.Failed, Reason: "batch_too_large", Code: "305"}
+	}
+	req := deleteRequest{PhoneNumbers: make([]string, len(b.Contacts)), ListName: c.target.List}
+	for i, ct := range b.Contacts {
+		req.PhoneNumbers[i] = ct.Phone
+	}
+	if err := c.do(ctx, http.MethodDelete, pathDelete, req, nil); err != nil {
+		return nil, err
+	}
+	results := make([]providers.Result, len(b.Contacts))
+	for i := range results {
+		results[i] = providers.Result{Outcome: providers.Deleted}
+	}
+	return results, nil
+}
+
+func toWire(ct *mapping.Contact) contact {
+	return contact{
+		PhoneNumber: ct.Phone,
+		FirstName:   ct.FirstName,
+		LastName:    ct.LastName,
+		Email:       ct.Email,
+		Param1:      ct.Custom["param1"],
+		Param2:      ct.Custom["param2"],
+		Param3:      ct.Custom["param3"],
+		Param4:      ct.Custom["param4"],
+		Param5:      ct.Custom["param5"],
+	}
+}
+
+// phoneKey reads a number as the API echoes it, with or without "+".
+func phoneKey(s string) uint64 {
+	if len(s) > 0 && s[0] != '+' {
+		s = "+" + s
+	}
+	return mapping.KeyOf(s)
+}
+
+// do sends one JSON request and decodes a 2xx answer into out; any other
+// answer becomes a classified *providers.Error.
+func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.cfg.URL(DocumentedBase, path), bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("api-login", c.login)
+	req.Header.Set("api-key", c.key)
+	resp, err := c.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return providers.NetworkError(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return providers.NetworkError(err)
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		if out == nil || len(bytes.TrimSpace(data)) == 0 {
+			return nil
+		}
+		if err := json.Unmarshal(data, out); err != nil {
+			// Applied, but the answer is unreadable: sending the same
+			// upsert again is harmless and may get a readable answer.
+			return &providers.Error{Class: providers.Retryable, Reason: "unreadable_answer", Status: resp.StatusCode, Message: "the answer could not be read", Err: err}
+		}
+		return nil
+	}
+	return classify(resp, data)
+}
+
+// classify turns a refused request into a classified error (PROVIDERS.md,
+// Octopush error codes).
+func classify(resp *http.Response, body []byte) error {
+	if e := providers.CheckTransient(resp); e != nil {
+		var er errorResponse
+		if json.Unmarshal(body, &er) == nil && er.Code != 0 {
+			e.Code, e.Message = strconv.Itoa(int(er.Code)), er.Message
+		}
+		return e
+	}
+	var er errorResponse
+	if err := json.Unmarshal(body, &er); err != nil || er.Code == 0 {
+		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+			return &providers.Error{Class: providers.Fatal, Reason: "credentials", Status: resp.StatusCode,
+				Message: "Octopush refused the credentials", Hint: "check " + envLogin + " and " + envKey}
+		}
+		return &providers.Error{Class: providers.Fatal, Reason: "unexpected_answer", Status: resp.StatusCode,
+			Message: fmt.Sprintf("unexpected answer from Octopush: %.200q", body)}
+	}
+	e := &providers.Error{Status: resp.StatusCode, Code: strconv.Itoa(int(er.Code)), Message: er.Message}
+	rule, ok := codes[int(er.Code)]
+	if !ok {
+		e.Class, e.Reason = providers.Fatal, "unexpected_error"
+		if e.Message == "" {
+			e.Message = "Octopush refused the request"
+		}
+		return e
+	}
+	e.Class, e.Reason, e.Outcome, e.Hint = rule.class, rule.reason, rule.outcome, rule.hint
+	if e.Message == "" {
+		e.Message = rule.reason
+	}
+	return e
+}
+
+type codeRule struct {
+	class   providers.Class
+	reason  string
+	outcome providers.Outcome
+	hint    string
+}
+
+// codes classifies Octopush's error codes.
+var codes = map[int]codeRule{
+	101: {providers.Fatal, "credentials", 0, "check " + envLogin + " and " + envKey},
+	104: {providers.Fatal, "no_credit", 0, "top up the Octopush account"},
+	113: {providers.Fatal, "account_not_validated", 0, "finish validating the Octopush account"},
+	114: {providers.Fatal, "fraud_check", 0, "the account is held by Octopush's fraud check: contact their support"},
+	117: {providers.Row, "invalid_phone", providers.Rejected, ""},
+	125: {providers.Retryable, "undefined_error", 0, ""},
+	150: {providers.Row, "country_not_allowed", providers.Rejected, ""},
+	151: {providers.Row, "country_not_allowed", providers.Rejected, ""},
+	300: {providers.Fatal, "no_list_rights", 0, "the account may not manage lists: check its rights"},
+	301: {providers.Fatal, "too_many_lists", 0, "delete unused lists or use an existing one"},
+	303: {providers.Fatal, "unknown_list", 0, "check --list: Octopush has no such list"},
+	304: {providers.Fatal, "list_full", 0, "the list is full: use another list"},
+	305: {providers.Row, "batch_too_large", providers.Failed, ""},
+	500: {providers.Retryable, "server_error", 0, ""},
+	501: {providers.Retryable, "connection_error", 0, ""},
+}
