@@ -159,7 +159,7 @@ func (r *Reader) Cells(text string) []string {
 func cleanHeader(h string) string {
 	h = strings.Map(func(r rune) rune {
 		switch r {
-		case '\uFEFF', '\u200B', '\u200C', '\u200D', '\u2060':
+		case '\uFEFF', '\u200B', '\u2060': // ZWNJ stays: Persian words use it
 			return -1
 		case '\u00A0', '\u202F', '\u2007':
 			return ' '
