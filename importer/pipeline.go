@@ -112,8 +112,8 @@ func (r *run) pipeline() error {
 
 	go r.watchInterrupt(done)
 
-	var readErr error
-	go func() { readErr = r.read(chunks) }()
+	readErr := make(chan error, 1)
+	go func() { readErr <- r.read(chunks) }()
 
 	var norm sync.WaitGroup
 	for range numCPU {
@@ -137,11 +137,11 @@ func (r *run) pipeline() error {
 	r.haltMu.Lock()
 	haltErr := r.haltErr
 	r.haltMu.Unlock()
-	switch {
-	case haltErr != nil:
+	if haltErr != nil {
 		return haltErr
-	case readErr != nil:
-		return fmt.Errorf("%s: %w", r.opts.File, readErr)
+	}
+	if err := <-readErr; err != nil {
+		return fmt.Errorf("%s: %w", r.opts.File, err)
 	}
 	return collectErr
 }
