@@ -67,7 +67,9 @@ func TestHarnessFaults(t *testing.T) {
 		io.WriteString(w, "ok")
 	})))
 	defer srv.Close()
-	post := func() (*http.Response, error) { return srv.Client().Post(srv.URL+"/x", "text/plain", strings.NewReader("body")) }
+	post := func() (*http.Response, error) {
+		return srv.Client().Post(srv.URL+"/x", "text/plain", strings.NewReader("body"))
+	}
 
 	if resp, _ := post(); resp.StatusCode != http.StatusBadGateway {
 		t.Errorf("transient: %d", resp.StatusCode)
