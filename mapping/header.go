@@ -89,9 +89,9 @@ func matchKey(h string) string {
 
 // normalisePersianLetters folds the Arabic forms of ye and kaf that Persian
 // keyboards and Arabic ones disagree on.
-func normalisePersianLetters(s string) string {
-	return strings.NewReplacer("ي", "ی", "ك", "ک").Replace(s)
-}
+func normalisePersianLetters(s string) string { return persianLetters.Replace(s) }
+
+var persianLetters = strings.NewReplacer("ي", "ی", "ك", "ک")
 
 // Detect maps a header to fields by name. Each field goes to the best-ranked
 // column that names it (the first among equals); a column named like one of

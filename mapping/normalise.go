@@ -3,6 +3,7 @@ package mapping
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
 	"golang.org/x/text/unicode/norm"
@@ -231,5 +232,27 @@ func (n *Normaliser) civilityOf(v string) Civility {
 }
 
 // foldValue reduces a cell to what value matching looks at: case, accents,
-// dots and spaces ignored ("Mme." = "mme").
-func foldValue(v string) string { return strings.ReplaceAll(matchKey(v), " ", "") }
+// dots and spaces ignored ("Mme." = "mme"). ASCII cells, nearly all of them,
+// skip the Unicode decomposition.
+func foldValue(v string) string {
+	ascii := true
+	for i := 0; i < len(v); i++ {
+		if v[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if !ascii {
+		return strings.ReplaceAll(matchKey(v), " ", "")
+	}
+	b := make([]byte, 0, len(v))
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
+			b = append(b, c)
+		case c >= 'A' && c <= 'Z':
+			b = append(b, c+'a'-'A')
+		}
+	}
+	return string(b)
+}

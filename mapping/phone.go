@@ -36,7 +36,7 @@ func (p Phone) InRegion(region string) bool {
 // international number that lost its "+", and scientific notation when it is
 // exact. Validation is libphonenumber's.
 func ParsePhone(raw, region string) (Phone, *Problem) {
-	s, problem := cleanPhone(raw)
+	s, letters, problem := cleanPhone(raw)
 	if problem != nil {
 		return Phone{}, problem
 	}
@@ -44,12 +44,15 @@ func ParsePhone(raw, region string) (Phone, *Problem) {
 		return Phone{}, &Problem{Reason: ReasonMissingPhone, Detail: "the phone cell is empty"}
 	}
 	region = strings.ToUpper(region)
-	var candidates []string
+	if !letters {
+		if p, ok := fastParse(s, region); ok {
+			return p, nil
+		}
+	}
+	candidates := []string{s}
 	switch {
-	case s[0] == '+':
-		candidates = []string{s}
+	case letters || s[0] == '+':
 	case region != "":
-		candidates = []string{s}
 		if ndd := phonenumbers.GetNddPrefixForRegion(region, true); ndd != "" && !strings.HasPrefix(s, ndd) {
 			candidates = append(candidates, ndd+s) // leading zero lost
 		}
@@ -73,10 +76,10 @@ func ParsePhone(raw, region string) (Phone, *Problem) {
 }
 
 // cleanPhone reduces a cell to digits with an optional leading "+", or
-// returns the cell trimmed when it holds letters (libphonenumber reads
-// extensions and vanity numbers itself).
-func cleanPhone(raw string) (string, *Problem) {
-	s := asciiDigits(strings.TrimSpace(raw))
+// returns the cell trimmed, with letters set, when it holds letters
+// (libphonenumber reads extensions and vanity numbers itself).
+func cleanPhone(raw string) (s string, letters bool, problem *Problem) {
+	s = asciiDigits(strings.TrimSpace(raw))
 	if strings.HasPrefix(s, `="`) && strings.HasSuffix(s, `"`) && len(s) >= 3 {
 		s = s[2 : len(s)-1]
 	}
@@ -86,14 +89,13 @@ func cleanPhone(raw string) (string, *Problem) {
 		s = strings.Replace(s, "(0)", "", 1)
 	}
 	if m, ok := scientific(s); ok {
-		return m, nil
+		return m, false, nil
 	} else if m == "lossy" {
-		return "", &Problem{Reason: ReasonPrecisionLost,
+		return "", false, &Problem{Reason: ReasonPrecisionLost,
 			Detail: fmt.Sprintf("%q was shortened by the spreadsheet (scientific notation): its last digits are lost; export the column as text", s)}
 	}
 	var b strings.Builder
 	b.Grow(len(s))
-	letters := false
 	for _, r := range s {
 		switch {
 		case r >= '0' && r <= '9':
@@ -112,9 +114,9 @@ func cleanPhone(raw string) (string, *Problem) {
 		out = "+" + out[2:]
 	}
 	if letters {
-		return s, nil
+		return s, true, nil
 	}
-	return out, nil
+	return out, false, nil
 }
 
 // scientific expands a number a spreadsheet wrote in scientific notation
