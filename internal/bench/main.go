@@ -1,0 +1,146 @@
+// Command bench measures contactsync as a user runs it: the real binary on
+// generated files, for a dry run and a sandbox import (rows/s, peak RSS),
+// and the request rate it achieves with --rate against a slow server.
+//
+//	go run ./internal/bench [-rows 1000000] [-small 100000]
+//	go run ./internal/bench -gen FILE -rows N   # only write a file
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"sync"
+	"syscall"
+	"time"
+
+	"contactsync/internal/gencsv"
+	"contactsync/providers"
+	"contactsync/providers/octopush"
+)
+
+func main() {
+	bin := flag.String("bin", "bin/contactsync", "the contactsync binary to measure")
+	rows := flag.Int("rows", 1_000_000, "rows of the large file")
+	small := flag.Int("small", 100_000, "rows of the small file (memory growth is measured between the two)")
+	dir := flag.String("dir", "out/bench", "where generated files go")
+	gen := flag.String("gen", "", "only write a file of -rows rows to this path")
+	seed := flag.Uint64("seed", 1, "generator seed")
+	skipRate := flag.Bool("skip-rate", false, "skip the --rate measurement (it takes about 15 s)")
+	flag.Parse()
+
+	if *gen != "" {
+		check(writeFile(*gen, *rows, *seed))
+		return
+	}
+	check(os.MkdirAll(*dir, 0o755))
+	smallFile := filepath.Join(*dir, fmt.Sprintf("contacts-%d.csv", *small))
+	largeFile := filepath.Join(*dir, fmt.Sprintf("contacts-%d.csv", *rows))
+	for path, n := range map[string]int{smallFile: *small, largeFile: *rows} {
+		if _, err := os.Stat(path); err != nil {
+			check(writeFile(path, n, *seed))
+		}
+	}
+
+	fmt.Printf("%-34s %10s %12s %10s %10s\n", "run", "rows", "rows/s", "wall", "peak RSS")
+	dsmall := measure(*bin, *dir, "dry run", smallFile, "--dry-run")
+	dlarge := measure(*bin, *dir, "dry run", largeFile, "--dry-run")
+	fmt.Printf("%-34s %+9.1f MB from %d to %d rows\n", "dry run peak RSS growth", float64(dlarge.rssKB-dsmall.rssKB)/1024, *small, *rows)
+	imp := measure(*bin, *dir, "sandbox import, --rate 0", largeFile, "--sandbox", "--rate", "0")
+	fmt.Printf("%-34s %10d contacts sent, %.0f contacts/s, %d requests\n", "sandbox import", imp.sent, float64(imp.sent)/imp.wall.Seconds(), imp.requests)
+	if !*skipRate {
+		measureRate(*bin, *dir)
+	}
+}
+
+type result struct {
+	wall     time.Duration
+	rssKB    int64
+	sent     int
+	requests int
+}
+
+// measure runs the binary on file and reports wall time and peak RSS.
+func measure(bin, dir, name, file string, extra ...string) result {
+	report := filepath.Join(dir, "report.json")
+	args := append([]string{"import", file, "--provider", "octopush", "--list", "bench", "--region", "FR", "--quiet", "--report", report}, extra...)
+	cmd := exec.Command(bin, args...)
+	cmd.Stderr = os.Stderr
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start)
+	if code := cmd.ProcessState.ExitCode(); err != nil && code != 1 {
+		check(fmt.Errorf("%s %v: %w", bin, args, err))
+	}
+	var rep struct {
+		Rows, Added, Updated int
+		Requests             int
+	}
+	data, err := os.ReadFile(report)
+	check(err)
+	check(json.Unmarshal(data, &rep))
+	rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
+	fmt.Printf("%-34s %10d %12.0f %9.2fs %7.1f MB\n", name+" "+filepath.Base(file), rep.Rows, float64(rep.Rows)/wall.Seconds(), wall.Seconds(), float64(rss)/1024)
+	return result{wall: wall, rssKB: rss, sent: rep.Added + rep.Updated, requests: rep.Requests}
+}
+
+// measureRate runs an import paced at 20 requests/s against a server that
+// answers in 200 ms, and reports the achieved rate and the most requests
+// seen in any one-second window.
+func measureRate(bin, dir string) {
+	const rate, burst, latency, requests = 20, 5, 200 * time.Millisecond, 300
+	em := octopush.NewEmulator(providers.SandboxOptions{Faults: providers.Faults{Latency: latency}})
+	var mu sync.Mutex
+	var times []time.Time
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		times = append(times, time.Now())
+		mu.Unlock()
+		em.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	file := filepath.Join(dir, "rate.csv")
+	check(writeFile(file, requests, 7))
+	cmd := exec.Command(bin, "import", file, "--provider", "octopush", "--list", "bench", "--region", "FR", "--quiet",
+		"--endpoint", srv.URL, "--batch-size", "1", "--rate", fmt.Sprint(rate), "--burst", fmt.Sprint(burst))
+	cmd.Env = append(os.Environ(), "OCTOPUSH_API_LOGIN="+octopush.SandboxLogin, "OCTOPUSH_API_KEY="+octopush.SandboxKey)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil && cmd.ProcessState.ExitCode() != 1 {
+		check(err)
+	}
+	sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
+	span := times[len(times)-1].Sub(times[0]).Seconds()
+	peak := 0
+	for i := range times {
+		n := sort.Search(len(times), func(j int) bool { return !times[j].Before(times[i].Add(time.Second)) }) - i
+		peak = max(peak, n)
+	}
+	achieved := float64(len(times)-1) / span
+	fmt.Printf("%-34s %d requests, %.2f requests/s (%.1f%% of %d), at most %d in any second (limit %d)\n",
+		fmt.Sprintf("--rate %d, server latency %v", rate, latency), len(times), achieved, 100*achieved/rate, rate, peak, rate+burst)
+}
+
+func writeFile(path string, rows int, seed uint64) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := gencsv.Write(f, rows, seed); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
