@@ -103,10 +103,10 @@ func (r *run) halted() string {
 // pipeline streams the file through reader → normalisers → planner →
 // workers → collector and returns why it stopped early, if it did.
 func (r *run) pipeline() error {
-	chunks := make(chan *chunk, numCPU*2)
-	normalised := make(chan *chunk, numCPU*2)
+	chunks := make(chan *chunk, numCPU)
+	normalised := make(chan *chunk, numCPU)
 	jobs := make(chan *job, r.opts.Workers)
-	events := make(chan []event, 64)
+	events := make(chan []event, 4)
 	done := make(chan struct{})
 	defer close(done)
 
@@ -208,7 +208,8 @@ func (r *run) normalise(c *chunk) {
 func (r *run) plan(in <-chan *chunk, jobs chan<- *job, events chan<- []event) {
 	pending := map[int]*chunk{}
 	next := 0
-	seen := make(map[uint64]struct{})
+	seen := &keySet{}
+	defer seen.release()
 	b := &batcher{size: r.opts.BatchSize, out: jobs, open: map[batchKey]*job{}}
 	for c := range in {
 		pending[c.seq] = c
@@ -227,29 +228,30 @@ func (r *run) plan(in <-chan *chunk, jobs chan<- *job, events chan<- []event) {
 	b.flush()
 }
 
-func (r *run) planChunk(c *chunk, seen map[uint64]struct{}, b *batcher) []event {
+func (r *run) planChunk(c *chunk, seen *keySet, b *batcher) []event {
 	var evs []event
 	for i := range c.rows {
 		w := &c.rows[i]
-		ev := event{line: w.row.Line, text: w.row.Text}
+		// Only rejected and failed rows keep their text: the rejects file
+		// is all it is for.
+		ev := event{line: w.row.Line}
 		if reason := r.halted(); reason != "" {
-			ev.outcome, ev.reason = providers.Failed, reason
+			ev.outcome, ev.reason, ev.text = providers.Failed, reason, w.row.Text
 			evs = append(evs, ev)
 			continue
 		}
 		if p := firstProblem(w.row.Problem, w.problem); p != nil {
-			ev.outcome, ev.reason, ev.detail = providers.Rejected, p.Reason, p.Detail
+			ev.outcome, ev.reason, ev.detail, ev.text = providers.Rejected, p.Reason, p.Detail, w.row.Text
 			evs = append(evs, ev)
 			continue
 		}
 		ev.warnings = w.warnings
 		ct := w.contact
-		if _, dup := seen[ct.Key]; dup {
+		if !seen.add(ct.Key) {
 			ev.outcome, ev.reason, ev.detail = providers.Skipped, "duplicate_in_file", ct.Phone+" appears earlier in the file"
 			evs = append(evs, ev)
 			continue
 		}
-		seen[ct.Key] = struct{}{}
 		op, skip := r.decide(ct)
 		switch {
 		case skip != "":

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -61,9 +62,9 @@ func TestErrorMessage(t *testing.T) {
 func TestHarnessFaults(t *testing.T) {
 	h := NewHarness(SandboxOptions{Record: true, Faults: Faults{Script: []Fault{Transient, TooMany, Drop, NoFault}, RetryAfter: 1500 * time.Millisecond}},
 		func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "try again", http.StatusBadGateway) })
-	applied := 0
+	var applied atomic.Int32
 	srv := httptest.NewServer(h.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		applied++
+		applied.Add(1)
 		io.WriteString(w, "ok")
 	})))
 	defer srv.Close()
@@ -81,11 +82,11 @@ func TestHarnessFaults(t *testing.T) {
 	if _, err := post(); err == nil {
 		t.Error("drop: got an answer")
 	}
-	if applied != 1 {
-		t.Errorf("drop must apply the request first: applied %d", applied)
+	if applied.Load() != 1 {
+		t.Errorf("drop must apply the request first: applied %d", applied.Load())
 	}
-	if resp, _ := post(); resp.StatusCode != http.StatusOK || applied != 2 {
-		t.Errorf("no fault: %d, applied %d", resp.StatusCode, applied)
+	if resp, _ := post(); resp.StatusCode != http.StatusOK || applied.Load() != 2 {
+		t.Errorf("no fault: %d, applied %d", resp.StatusCode, applied.Load())
 	}
 	if h.Requests() != 4 || len(h.Recorded()) != 4 || string(h.Recorded()[0].Body) != "body" {
 		t.Errorf("requests %d, recorded %d", h.Requests(), len(h.Recorded()))
