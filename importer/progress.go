@@ -39,9 +39,9 @@ func (p *progress) update(r *Report, force bool) {
 		return
 	}
 	p.last = now
+	p.bar.Set(r.Rows)
 	p.bar.Describe(fmt.Sprintf("added %d · updated %d · skipped %d · rejected %d · failed %d",
 		r.Added, r.Updated, r.Skipped, r.Rejected, r.Failed))
-	p.bar.Set(r.Rows)
 }
 
 func (p *progress) finish() {

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"contactsync/providers"
+	"contactsync/providers/octopush"
+)
+
+// cli runs the program as a user would, with env as the environment.
+func cli(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, func(k string) string { return env[k] }, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func startOctopush(t *testing.T) (*octopush.Emulator, string) {
+	t.Helper()
+	em := octopush.NewEmulator(providers.SandboxOptions{})
+	srv := httptest.NewServer(em)
+	t.Cleanup(srv.Close)
+	return em, srv.URL
+}
+
+func TestImportSampleEndToEnd(t *testing.T) {
+	em, url := startOctopush(t)
+	dir := t.TempDir()
+	reportPath, rejectsPath := filepath.Join(dir, "report.json"), filepath.Join(dir, "rejects.csv")
+	code, stdout, stderr := cli(t, em.Credentials(), "import", "samples/contacts.csv", "--provider", "octopush",
+		"--list", "customers", "--region", "FR", "--endpoint", url, "--report", reportPath, "--rejects", rejectsPath, "--quiet")
+	if code != exitRowsFailed {
+		t.Fatalf("exit %d, want %d (one row is rejected)\n%s\n%s", code, exitRowsFailed, stdout, stderr)
+	}
+
+	var got []string
+	for _, c := range em.Contacts("customers") {
+		got = append(got, c.Phone+" "+c.FirstName+" "+c.LastName+" "+c.Email)
+	}
+	want := []string{
+		"+33601020304 Hugo Bernard hugo.bernard@example.fr",
+		"+33611223344 Marie Curie marie.curie@example.fr",
+		"+33612345678 Jean Dupont jean.dupont@example.fr",
+		"+33622334455 Camille Leroy camille.leroy@example.fr",
+		"+33655443322 Émile Zola ",
+		"+33698765432 Léa Martin lea@example.fr",
+		"+33781234567 Paul Durand ",
+		"+447911123456 Inès Richard ines@example.co.uk",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("the provider holds\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	var report map[string]any
+	data, err := os.ReadFile(reportPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &report); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"provider", "rows", "added", "updated", "skipped", "rejected", "failed", "requests", "retries",
+		"duration_seconds", "skipped_by_reason", "rejected_by_reason", "failed_by_reason"} {
+		if _, ok := report[key]; !ok {
+			t.Errorf("the report has no %q key", key)
+		}
+	}
+	for key, want := range map[string]any{"provider": "octopush", "rows": 10.0, "added": 8.0, "updated": 0.0, "skipped": 1.0,
+		"rejected": 1.0, "failed": 0.0, "requests": 1.0, "retries": 0.0} {
+		if report[key] != want {
+			t.Errorf("report[%q] = %v, want %v", key, report[key], want)
+		}
+	}
+	if !reflect.DeepEqual(report["skipped_by_reason"], map[string]any{"duplicate_in_file": 1.0}) ||
+		!reflect.DeepEqual(report["rejected_by_reason"], map[string]any{"invalid_phone": 1.0}) ||
+		!reflect.DeepEqual(report["warnings"], map[string]any{"invalid_date": 1.0, "invalid_email": 1.0}) {
+		t.Errorf("reasons: %v %v %v", report["skipped_by_reason"], report["rejected_by_reason"], report["warnings"])
+	}
+	rejects, _ := os.ReadFile(rejectsPath)
+	if !strings.Contains(string(rejects), "Lucas,Robert,not a number,lucas@example.fr,,M,8,rejected,invalid_phone,") {
+		t.Errorf("rejects file:\n%s", rejects)
+	}
+	if !strings.Contains(stdout, "added") || !strings.Contains(stdout, "invalid_phone 1") {
+		t.Errorf("summary:\n%s", stdout)
+	}
+}
+
+func TestSandbox(t *testing.T) {
+	code, stdout, stderr := cli(t, nil, "import", "samples/contacts.csv", "--provider", "octopush", "--sandbox", "--list", "customers", "--region", "FR")
+	if code != exitRowsFailed || !strings.Contains(stdout, "added            8") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
+
+func TestFatalCredentials(t *testing.T) {
+	em, url := startOctopush(t)
+	env := map[string]string{"OCTOPUSH_API_LOGIN": "me@example.com", "OCTOPUSH_API_KEY": "not-the-key-987"}
+	code, stdout, stderr := cli(t, env, "import", "samples/contacts.csv", "--provider", "octopush", "--list", "customers",
+		"--region", "FR", "--endpoint", url, "--batch-size", "2")
+	if code != exitFatal {
+		t.Fatalf("exit %d, want %d\n%s\n%s", code, exitFatal, stdout, stderr)
+	}
+	if em.Requests() != 1 {
+		t.Fatalf("%d requests, want 1", em.Requests())
+	}
+	if !strings.Contains(stderr, "check OCTOPUSH_API_LOGIN and OCTOPUSH_API_KEY") {
+		t.Errorf("stderr does not say what to do:\n%s", stderr)
+	}
+	if strings.Contains(stdout+stderr, "not-the-key-987") {
+		t.Error("the key leaked")
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	em, url := startOctopush(t)
+	good := filepath.Join(t.TempDir(), "good.csv")
+	os.WriteFile(good, []byte("phone\n+33612345678\n+33612345679\n"), 0o644)
+	base := []string{"--provider", "octopush", "--list", "l", "--endpoint", url, "--quiet"}
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want int
+	}{
+		{"no arguments", nil, nil, exitUsage},
+		{"unknown command", nil, []string{"export"}, exitUsage},
+		{"unknown flag", em.Credentials(), append([]string{"import", good, "--frobnicate"}, base...), exitUsage},
+		{"no file", em.Credentials(), append([]string{"import"}, base...), exitUsage},
+		{"two files", em.Credentials(), append([]string{"import", good, good}, base...), exitUsage},
+		{"no provider", em.Credentials(), []string{"import", good, "--list", "l"}, exitUsage},
+		{"bad mode", em.Credentials(), append([]string{"import", good, "--mode", "merge"}, base...), exitUsage},
+		{"missing file", em.Credentials(), append([]string{"import", "nope.csv"}, base...), exitUsage},
+		{"no credentials", nil, append([]string{"import", good}, base...), exitUsage},
+		{"all rows added", em.Credentials(), append([]string{"import", good}, base...), exitOK},
+		{"flags before the file", em.Credentials(), append(append([]string{"import"}, base...), good), exitOK},
+		{"help", nil, []string{"help"}, exitOK},
+		{"import help", nil, []string{"import", "--help"}, exitOK},
+		{"providers", nil, []string{"providers"}, exitOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if code, stdout, stderr := cli(t, tt.env, tt.args...); code != tt.want {
+				t.Fatalf("exit %d, want %d\n%s\n%s", code, tt.want, stdout, stderr)
+			}
+		})
+	}
+}
+
+// --help lists every flag with its default.
+func TestImportHelp(t *testing.T) {
+	_, stdout, _ := cli(t, nil, "import", "--help")
+	for _, flag := range []string{"provider", "list", "region", "mapping", "mode", "endpoint", "sandbox", "dry-run", "rate", "burst",
+		"workers", "batch-size", "report", "rejects", "quiet", "log-format", "delimiter", "encoding"} {
+		i := strings.Index(stdout, "  --"+flag)
+		if i < 0 {
+			t.Errorf("--help does not list --%s", flag)
+			continue
+		}
+		entry := stdout[i:]
+		if next := strings.Index(entry[3:], "\n  --"); next >= 0 {
+			entry = entry[:next+3]
+		}
+		if !strings.Contains(entry, "(default") && !strings.Contains(entry, "(required)") {
+			t.Errorf("--%s has no default in --help:\n%s", flag, entry)
+		}
+	}
+}
