@@ -296,7 +296,7 @@ func TestDryRunSendsNothing(t *testing.T) {
 
 func TestInsertModeLeavesExistingAlone(t *testing.T) {
 	e := newEnv(t, providers.SandboxOptions{}, nil)
-	e.em.Seed("customers", "+33610000000")
+	e.em.Seed("customers", providers.StoredContact{Phone: "+33610000000"})
 	opts := e.options(writeContacts(t, 3))
 	opts.Mode = providers.ModeInsert
 	rep, err := importer.Run(context.Background(), opts)

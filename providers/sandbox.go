@@ -21,8 +21,13 @@ type Sandbox interface {
 	http.Handler
 	// Credentials returns values the sandbox accepts, keyed by variable name.
 	Credentials() map[string]string
-	// Contacts returns what the list holds now, sorted by phone.
+	// Contacts returns what the list holds now, sorted by phone. A number
+	// the list holds twice (a provider that duplicates on create) appears
+	// twice.
 	Contacts(list string) []StoredContact
+	// Seed stores contacts in the list as if they had been there before
+	// the run; the sandbox gives them IDs where the API has IDs.
+	Seed(list string, contacts ...StoredContact)
 	// Requests counts the requests received, faulty ones included.
 	Requests() int
 	// Recorded returns every request received when SandboxOptions.Record
@@ -83,6 +88,9 @@ type SandboxOptions struct {
 	// Lists, when set, are the only lists that exist; otherwise any list
 	// name is accepted (and created on first use where the API allows it).
 	Lists []string
+	// RefusePhones lists E.164 numbers the sandbox refuses as invalid, with
+	// the provider's own row-level error, so tests can provoke one.
+	RefusePhones []string
 }
 
 // Harness is the part every emulator shares: fault injection, request
@@ -119,6 +127,16 @@ func (h *Harness) Recorded() []RecordedRequest {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]RecordedRequest(nil), h.recorded...)
+}
+
+// Refuses reports whether the E.164 number is in SandboxOptions.RefusePhones.
+func (h *Harness) Refuses(e164 string) bool {
+	for _, p := range h.opts.RefusePhones {
+		if p == e164 {
+			return true
+		}
+	}
+	return false
 }
 
 // ListExists reports whether a list exists under SandboxOptions.Lists.

@@ -74,15 +74,15 @@ func (e *Emulator) Contacts(list string) []providers.StoredContact {
 	return out
 }
 
-// Seed stores contacts as if an earlier import had sent them (tests).
-func (e *Emulator) Seed(list string, phones ...string) {
+// Seed stores contacts as if they had been in the list before the run.
+func (e *Emulator) Seed(list string, contacts ...providers.StoredContact) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.lists[list] == nil {
 		e.lists[list] = map[string]contact{}
 	}
-	for _, p := range phones {
-		e.lists[list][p] = contact{PhoneNumber: p}
+	for _, c := range contacts {
+		e.lists[list][c.Phone] = contact{PhoneNumber: c.Phone, FirstName: c.FirstName, LastName: c.LastName, Email: c.Email}
 	}
 }
 
@@ -119,7 +119,7 @@ func (e *Emulator) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, c := range req.Contacts {
-		if !validE164(c.PhoneNumber) {
+		if !validE164(c.PhoneNumber) || e.Refuses(c.PhoneNumber) {
 			writeJSON(w, http.StatusBadRequest, errorResponse{Code: 117, Message: "No valid number: " + c.PhoneNumber})
 			return
 		}
