@@ -12,7 +12,9 @@ func TestConformance(t *testing.T) {
 		Name:   "octopush",
 		List:   "customers",
 		Region: "FR",
-		Number: func(i int) string { return fmt.Sprintf("06 %02d %02d %02d %02d", 10+i/1000000%90, i/10000%100, i/100%100, i%100) },
+		Number: func(i int) string {
+			return fmt.Sprintf("06 %02d %02d %02d %02d", 10+i/1000000%90, i/10000%100, i/100%100, i%100)
+		},
 		Fields: []string{"first_name", "last_name", "email"},
 	})
 }
