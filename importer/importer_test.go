@@ -385,3 +385,44 @@ func TestAccountingUnderRandomFaults(t *testing.T) {
 		})
 	}
 }
+
+// A tag column tags rows one by one: rows are batched per tag, several tags
+// go as tag_names, and a tag the provider would refuse rejects its row only.
+func TestRowTags(t *testing.T) {
+	e := newEnv(t, providers.SandboxOptions{}, nil)
+	file := writeFile(t, "c.csv", "mobile,tags\n0612345678,vip\n0612345679,\"gold, vip\"\n0612345670,"+strings.Repeat("x", 21)+"\n0612345671,vip\n")
+	rep, err := importer.Run(context.Background(), e.options(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Added != 3 || rep.RejectedByReason["tag_too_long"] != 1 {
+		t.Fatalf("report %+v", rep)
+	}
+	tags := map[string]string{}
+	for _, c := range e.em.Contacts("customers") {
+		tags[c.Phone] = c.Fields["tags"]
+	}
+	want := map[string]string{"+33612345678": "vip", "+33612345679": "gold,vip", "+33612345671": "vip"}
+	if fmt.Sprint(tags) != fmt.Sprint(want) {
+		t.Fatalf("tags %v, want %v", tags, want)
+	}
+	if len(e.em.Recorded()) != 2 {
+		t.Fatalf("%d requests: one per tag expected", len(e.em.Recorded()))
+	}
+}
+
+func TestWarningsListed(t *testing.T) {
+	e := newEnv(t, providers.SandboxOptions{}, nil)
+	file := writeFile(t, "c.csv", "mobile,email,birthday\n0612345678,nope,31/02/1990\n0612345679,ok@example.com,1990-02-01\n")
+	rep, err := importer.Run(context.Background(), e.options(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []importer.WarningRow{
+		{Row: 2, Field: "email", Reason: "invalid_email", Detail: `"nope" is not an e-mail address`},
+		{Row: 2, Field: "birthday", Reason: "invalid_date", Detail: `"31/02/1990" is not a date in yyyy-mm-dd, dd/mm/yyyy or Excel form`},
+	}
+	if fmt.Sprint(rep.WarningRows) != fmt.Sprint(want) || rep.Warnings["invalid_date"] != 1 || rep.Added != 2 {
+		t.Fatalf("warnings %+v %v", rep.WarningRows, rep.Warnings)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -247,6 +248,11 @@ func (r *run) planChunk(c *chunk, seen *keySet, b *batcher) []event {
 		}
 		ev.warnings = w.warnings
 		ct := w.contact
+		if p := r.checkTags(ct.Tag); p != nil {
+			ev.outcome, ev.reason, ev.detail, ev.text = providers.Rejected, p.Reason, p.Detail, w.row.Text
+			evs = append(evs, ev)
+			continue
+		}
 		if !seen.add(ct.Key) {
 			ev.outcome, ev.reason, ev.detail = providers.Skipped, "duplicate_in_file", ct.Phone+" appears earlier in the file"
 			evs = append(evs, ev)
@@ -260,7 +266,7 @@ func (r *run) planChunk(c *chunk, seen *keySet, b *batcher) []event {
 			ev.outcome, ev.reason, ev.planned = providers.Skipped, "dry_run", op
 		default:
 			if len(w.warnings) > 0 {
-				evs = append(evs, event{warnings: w.warnings})
+				evs = append(evs, event{line: w.row.Line, warnings: w.warnings})
 			}
 			b.add(op, ct, w.row.Text)
 			continue
@@ -268,6 +274,20 @@ func (r *run) planChunk(c *chunk, seen *keySet, b *batcher) []event {
 		evs = append(evs, ev)
 	}
 	return evs
+}
+
+// checkTags refuses a row whose own tag the provider would refuse.
+func (r *run) checkTags(tags string) *mapping.Problem {
+	if r.caps.MaxTagLen == 0 || tags == "" {
+		return nil
+	}
+	for _, t := range strings.Split(tags, ",") {
+		if n := len([]rune(t)); n > r.caps.MaxTagLen {
+			return &mapping.Problem{Reason: "tag_too_long",
+				Detail: fmt.Sprintf("tag %q is %d characters long; %s accepts at most %d", t, n, r.name, r.caps.MaxTagLen)}
+		}
+	}
+	return nil
 }
 
 func firstProblem(ps ...*mapping.Problem) *mapping.Problem {
@@ -313,7 +333,7 @@ func (r *run) collect(events <-chan []event) error {
 		for i := range evs {
 			e := &evs[i]
 			for _, w := range e.warnings {
-				r.report.Warnings[w.Reason]++
+				r.report.warn(e.line, w)
 			}
 			if e.outcome == 0 {
 				continue // warnings of a row still being sent

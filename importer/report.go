@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"contactsync/mapping"
 	"contactsync/providers"
 )
 
@@ -38,13 +39,27 @@ type Report struct {
 	// Planned counts, in a dry run, the contacts each operation would send.
 	Planned map[string]int `json:"planned,omitempty"`
 	// Warnings counts values dropped without rejecting their row (an
-	// unreadable date, an invalid e-mail), by reason.
-	Warnings map[string]int `json:"warnings"`
+	// unreadable date, an invalid e-mail), by reason; WarningRows lists the
+	// first of them.
+	Warnings    map[string]int `json:"warnings"`
+	WarningRows []WarningRow   `json:"warning_rows,omitempty"`
 	// Stopped says why the run ended early ("" when it ran to the end).
 	Stopped string `json:"stopped,omitempty"`
 	// Error is the message of the error that stopped the run.
 	Error string `json:"error,omitempty"`
 }
+
+// WarningRow is one dropped value.
+type WarningRow struct {
+	Row    int    `json:"row"`
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+	Detail string `json:"detail"`
+}
+
+// maxWarningRows bounds the list: a column of bad dates in a million-row
+// file must not make a million-entry report.
+const maxWarningRows = 100
 
 func newReport() *Report {
 	return &Report{
@@ -76,6 +91,14 @@ func (r *Report) count(o providers.Outcome, reason string) {
 		return // not a row of the file
 	}
 	r.Rows++
+}
+
+// warn records a value dropped from the row at line.
+func (r *Report) warn(line int, w mapping.Warning) {
+	r.Warnings[w.Reason]++
+	if len(r.WarningRows) < maxWarningRows {
+		r.WarningRows = append(r.WarningRows, WarningRow{Row: line, Field: string(w.Field), Reason: w.Reason, Detail: w.Detail})
+	}
 }
 
 // Balanced checks the accounting invariant.

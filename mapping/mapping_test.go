@@ -242,12 +242,60 @@ func TestNormalise(t *testing.T) {
 }
 
 func TestCivility(t *testing.T) {
-	n := &Normaliser{civility: map[string]string{}}
+	n := &Normaliser{}
 	for in, want := range map[string]Civility{"M": CivilityMale, "M.": CivilityMale, "Monsieur": CivilityMale, "Mr": CivilityMale,
 		"Mme": CivilityFemale, "Mlle": CivilityFemale, "Madame": CivilityFemale, "Mrs.": CivilityFemale, "F": CivilityFemale,
 		"Sra.": CivilityFemale, "Señor": CivilityMale, "آقا": CivilityMale, "خانم": CivilityFemale, "": CivilityUnknown, "Dr": CivilityUnknown} {
 		if got := n.civilityOf(in); got != want {
 			t.Errorf("civilityOf(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestCleanTags(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                                    "",
+		"vip":                                 "vip",
+		" vip , gold ;vip":                    "vip,gold",
+		"* myContacts ::: Friends ::: Family": "Friends,Family",
+		"* starred":                           "",
+		"Clients  fidèles":                    "Clients fidèles",
+	} {
+		if got := CleanTags(in); got != want {
+			t.Errorf("CleanTags(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// Value maps of a mapping file apply to any field, before it is read.
+func TestValueMaps(t *testing.T) {
+	header := []string{"Tel", "Pays", "Titre", "Né le"}
+	spec := &Spec{Fields: map[Field]*FieldSpec{
+		FieldPhone:    {Column: "Tel"},
+		FieldCountry:  {Column: "Pays", Values: map[string]string{"Belgique": "BE", "France": "FR"}},
+		FieldCivility: {Column: "Titre", Values: map[string]string{"Docteur": "male"}},
+		FieldBirthday: {Column: "Né le", Values: map[string]string{"inconnu": ""}},
+	}}
+	cols, err := Resolve(spec, header, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := NewNormaliser(cols, NormaliserOptions{Region: "FR"})
+	c, warnings, p := n.Normalise(2, &Record{Phone: "0470 12 34 56", Country: "belgique", Civility: "DOCTEUR", Birthday: "Inconnu"})
+	if p != nil || len(warnings) != 0 || c.Phone != "+32470123456" || c.Civility != CivilityMale || c.Birthday != "" {
+		t.Fatalf("%+v %v %v", c, warnings, p)
+	}
+}
+
+// Outlook writes "0/0/00" for no birthday: that is an empty cell, not a
+// wrong date.
+func TestOutlookEmptyBirthday(t *testing.T) {
+	cols, _ := Resolve(Detect([]string{"Mobile Phone", "Birthday"}, nil), []string{"Mobile Phone", "Birthday"}, nil)
+	n, _ := NewNormaliser(cols, NormaliserOptions{Region: "US"})
+	for _, b := range []string{"0/0/00", "0/0/0000", "00/00/0000"} {
+		c, warnings, p := n.Normalise(2, &Record{Phone: "(202) 555-0143", Birthday: b})
+		if p != nil || len(warnings) != 0 || c.Birthday != "" {
+			t.Errorf("%q: %+v %v %v", b, c, warnings, p)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -29,7 +30,7 @@ type Normaliser struct {
 	region     string
 	onlyRegion string
 	birthday   dateFormat
-	civility   map[string]string
+	values     map[Field]map[string]string // value maps of the spec, keys folded
 	splitName  bool
 	slots      [customSlots]string
 }
@@ -46,7 +47,7 @@ type NormaliserOptions struct {
 
 // NewNormaliser prepares the normalisation of rows mapped by c.
 func NewNormaliser(c *Columns, opts NormaliserOptions) (*Normaliser, error) {
-	n := &Normaliser{cols: c, slots: c.slots, civility: map[string]string{}}
+	n := &Normaliser{cols: c, slots: c.slots, values: map[Field]map[string]string{}}
 	for _, r := range []*string{&opts.Region, &opts.OnlyRegion} {
 		*r = strings.ToUpper(strings.TrimSpace(*r))
 		if *r != "" && phonenumbers.GetCountryCodeForRegion(*r) == 0 {
@@ -65,10 +66,15 @@ func NewNormaliser(c *Columns, opts NormaliserOptions) (*Normaliser, error) {
 		}
 		n.birthday = f
 	}
-	if fs := spec.Fields[FieldCivility]; fs != nil {
-		for k, v := range fs.Values {
-			n.civility[foldValue(k)] = v
+	for f, fs := range spec.Fields {
+		if len(fs.Values) == 0 {
+			continue
 		}
+		m := map[string]string{}
+		for k, v := range fs.Values {
+			m[foldValue(k)] = v
+		}
+		n.values[f] = m
 	}
 	has := func(f Field) bool {
 		for _, g := range c.Field {
@@ -88,6 +94,9 @@ func (n *Normaliser) Region() string { return n.region }
 // Normalise turns one record into a contact. A problem rejects the row;
 // warnings name values that were dropped.
 func (n *Normaliser) Normalise(line int, r *Record) (*Contact, []Warning, *Problem) {
+	if len(n.values) > 0 {
+		n.mapValues(r)
+	}
 	region := n.region
 	if c := strings.TrimSpace(r.Country); c != "" {
 		if rc := countryOf(c); rc != "" {
@@ -108,7 +117,7 @@ func (n *Normaliser) Normalise(line int, r *Record) (*Contact, []Warning, *Probl
 		Key:       KeyOf(phone.E164),
 		FirstName: CleanName(r.FirstName),
 		LastName:  CleanName(r.LastName),
-		Tag:       CleanName(r.Tag),
+		Tag:       CleanTags(r.Tag),
 		ID:        strings.TrimSpace(r.ID),
 	}
 	if n.splitName {
@@ -122,7 +131,7 @@ func (n *Normaliser) Normalise(line int, r *Record) (*Contact, []Warning, *Probl
 			warnings = append(warnings, Warning{Field: FieldEmail, Reason: WarnInvalidEmail, Detail: fmt.Sprintf("%q is not an e-mail address", e)})
 		}
 	}
-	if b := strings.TrimSpace(r.Birthday); b != "" {
+	if b := strings.TrimSpace(r.Birthday); b != "" && !zeroDate(b) {
 		if d, ok := n.birthday.parse(b); ok {
 			c.Birthday = d
 		} else {
@@ -220,15 +229,66 @@ var civilityWords = func() map[string]Civility {
 	return m
 }()
 
-func (n *Normaliser) civilityOf(v string) Civility {
-	v = foldValue(v)
-	if v == "" {
-		return CivilityUnknown
+func (n *Normaliser) civilityOf(v string) Civility { return civilityWords[foldValue(v)] }
+
+// mapValues rewrites cells through the spec's value maps ("France" → "FR",
+// "Mr" → "male"), before they are read.
+func (n *Normaliser) mapValues(r *Record) {
+	for f, m := range n.values {
+		var cell *string
+		switch f {
+		case FieldPhone:
+			cell = &r.Phone
+		case FieldCountry:
+			cell = &r.Country
+		case FieldFirstName:
+			cell = &r.FirstName
+		case FieldLastName:
+			cell = &r.LastName
+		case FieldFullName:
+			cell = &r.FullName
+		case FieldEmail:
+			cell = &r.Email
+		case FieldBirthday:
+			cell = &r.Birthday
+		case FieldCivility:
+			cell = &r.Civility
+		case FieldTag:
+			cell = &r.Tag
+		case FieldID:
+			cell = &r.ID
+		default:
+			continue
+		}
+		if v, ok := m[foldValue(*cell)]; ok {
+			*cell = v
+		}
 	}
-	if mapped, ok := n.civility[v]; ok {
-		v = foldValue(mapped)
+}
+
+// CleanTags reads a tag or labels cell: several tags separated by commas,
+// semicolons or Google Contacts' ":::", whose system groups ("* myContacts",
+// "* starred") are dropped. It returns them comma-separated, without
+// duplicates.
+func CleanTags(s string) string {
+	if s == "" {
+		return ""
 	}
-	return civilityWords[v]
+	parts := strings.FieldsFunc(strings.ReplaceAll(s, ":::", ","), func(r rune) bool { return r == ',' || r == ';' })
+	out := parts[:0]
+	for _, p := range parts {
+		p = CleanName(p)
+		if p == "" || strings.HasPrefix(p, "*") || slices.Contains(out, p) {
+			continue
+		}
+		out = append(out, p)
+	}
+	return strings.Join(out, ",")
+}
+
+// zeroDate recognises the "0/0/00" Outlook writes for no birthday.
+func zeroDate(s string) bool {
+	return strings.Trim(s, "0/.- ") == ""
 }
 
 // foldValue reduces a cell to what value matching looks at: case, accents,

@@ -111,7 +111,7 @@ func (e *Emulator) create(w http.ResponseWriter, r *http.Request) {
 	case len(req.Contacts) > e.MaxContacts:
 		writeJSON(w, http.StatusBadRequest, errorResponse{Code: 305, Message: "Too many contacts in the query"})
 		return
-	case len([]rune(req.ListName)) > 30 || len([]rune(req.TagName)) > 20:
+	case len([]rune(req.ListName)) > 30 || slices.ContainsFunc(append(req.TagNames, req.TagName), func(t string) bool { return len([]rune(t)) > 20 }):
 		writeJSON(w, http.StatusBadRequest, errorResponse{Code: 125, Message: "list_name or tag_name too long"})
 		return
 	case req.ListName != "" && !e.ListExists(req.ListName):
@@ -142,8 +142,10 @@ func (e *Emulator) create(w http.ResponseWriter, r *http.Request) {
 		}
 		if status != "skipped" {
 			list[c.PhoneNumber] = c
-			if req.TagName != "" && !slices.Contains(e.tags[c.PhoneNumber], req.TagName) {
-				e.tags[c.PhoneNumber] = append(e.tags[c.PhoneNumber], req.TagName)
+			for _, tag := range append(req.TagNames, req.TagName) {
+				if tag != "" && !slices.Contains(e.tags[c.PhoneNumber], tag) {
+					e.tags[c.PhoneNumber] = append(e.tags[c.PhoneNumber], tag)
+				}
 			}
 		}
 		resp.Items[i] = item{PhoneNumber: c.PhoneNumber, Email: c.Email, Status: status}

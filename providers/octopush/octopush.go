@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"contactsync/mapping"
 	"contactsync/providers"
@@ -105,8 +106,12 @@ func (c *Client) create(ctx context.Context, b *providers.Batch) ([]providers.Re
 	req := createRequest{
 		Contacts:       make([]contact, len(b.Contacts)),
 		ListName:       c.target.List,
-		TagName:        b.Tag,
 		DoNotOverwrite: b.Op == providers.OpCreate,
+	}
+	if tags := strings.Split(b.Tag, ","); len(tags) > 1 {
+		req.TagNames = tags
+	} else {
+		req.TagName = b.Tag
 	}
 	for i, ct := range b.Contacts {
 		req.Contacts[i] = toWire(ct)

@@ -11,6 +11,7 @@ type createRequest struct {
 	Contacts       []contact `json:"contacts"`
 	ListName       string    `json:"list_name,omitempty"`
 	TagName        string    `json:"tag_name,omitempty"`
+	TagNames       []string  `json:"tag_names,omitempty"`
 	DoNotOverwrite bool      `json:"do_not_overwrite"`
 }
 
