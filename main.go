@@ -55,6 +55,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "import":
 		return runImport(ctx, args[1:], getenv, stdout, stderr)
+	case "inspect":
+		return runInspect(ctx, args[1:], stdout, stderr)
 	case "providers":
 		for _, name := range providers.Names() {
 			reg, _ := providers.Lookup(name)
@@ -75,10 +77,12 @@ func usage(w io.Writer) {
 
 Usage:
   contactsync import FILE --provider %s --list LIST [flags]
+  contactsync inspect FILE [--region CC] [--write-mapping FILE]
+                               how the file is read and mapped, and its problems
   contactsync providers        what each provider supports
   contactsync help             this text
 
-Run "contactsync import --help" for the import flags.
+Run "contactsync import --help" or "contactsync inspect --help" for the flags.
 `, strings.Join(providers.Names(), "|"))
 }
 
@@ -183,18 +187,9 @@ func parseImportFlags(args []string) (importer.Options, *flag.FlagSet, error) {
 	fs.Bool("quiet", false, "no progress bar")
 	fs.Usage = func() { importUsage(fs) }
 
-	var files []string
-	rest := args
-	for {
-		if err := fs.Parse(rest); err != nil {
-			return o, fs, err
-		}
-		rest = fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		files = append(files, rest[0])
-		rest = rest[1:]
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return o, fs, err
 	}
 	switch {
 	case len(files) != 1:
@@ -209,16 +204,87 @@ func parseImportFlags(args []string) (importer.Options, *flag.FlagSet, error) {
 	if !validMode(o.Mode) {
 		return o, fs, fmt.Errorf("--mode %q: use upsert, insert, update or mirror", mode)
 	}
-	switch strings.ToLower(delimiter) {
-	case "":
-	case "tab", `\t`, "\t":
-		o.Delimiter = '\t'
-	case ",", ";", "|":
-		o.Delimiter = rune(delimiter[0])
-	default:
-		return o, fs, fmt.Errorf("--delimiter %q: use , ; | or tab", delimiter)
+	o.Delimiter, err = parseDelimiter(delimiter)
+	return o, fs, err
+}
+
+// parseInterspersed parses flags that may come before or after the
+// positional arguments, and returns those.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
 	}
-	return o, fs, nil
+}
+
+func parseDelimiter(d string) (rune, error) {
+	switch strings.ToLower(d) {
+	case "":
+		return 0, nil
+	case "tab", `\t`, "\t":
+		return '\t', nil
+	case ",", ";", "|":
+		return rune(d[0]), nil
+	}
+	return 0, fmt.Errorf("--delimiter %q: use , ; | or tab", d)
+}
+
+func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var o importer.InspectOptions
+	var delimiter string
+	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&o.Region, "region", "", "ISO 3166 alpha-2 country of numbers written without an international prefix, e.g. FR")
+	fs.StringVar(&o.Provider, "provider", "", "read the file for this provider: its custom fields and default region (default: any provider)")
+	fs.StringVar(&o.Mapping, "mapping", "", "YAML column mapping file; without it, columns are detected from the header")
+	fs.StringVar(&delimiter, "delimiter", "", `field delimiter: , ; | or "tab" (default: detected)`)
+	fs.StringVar(&o.Encoding, "encoding", "", "utf-8, utf-16le, utf-16be or windows-1252 (default: detected)")
+	fs.StringVar(&o.WriteMapping, "write-mapping", "", "write the mapping in use to this YAML file, to edit and pass back with --mapping")
+	fs.IntVar(&o.Rows, "rows", 5, "rows to show as they would be sent")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: contactsync inspect FILE [flags]\n\nShows how FILE is read (encoding, delimiter), what each column maps to, the\nfirst rows as they would be sent and the problems found. Sends nothing.\nExit codes: 0 every row can be sent; 1 some rows would be rejected; 2 the\nfile cannot be read or mapped.\n\nFlags:\n")
+		printFlags(fs)
+	}
+	files, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return exitOK
+	}
+	if err == nil && len(files) != 1 {
+		err = fmt.Errorf("inspect needs exactly one FILE (got %d)", len(files))
+	}
+	if err == nil {
+		o.Delimiter, err = parseDelimiter(delimiter)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "contactsync: %v\nRun \"contactsync inspect --help\" for the flags.\n", err)
+		return exitUsage
+	}
+	o.File = files[0]
+	in, err := importer.Inspect(ctx, o)
+	if in != nil {
+		in.Print(stdout)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "contactsync: %v\n", err)
+		return exitUsage
+	}
+	if o.WriteMapping != "" {
+		fmt.Fprintf(stdout, "\nmapping written to %s: edit it, then pass it with --mapping %s\n", o.WriteMapping, o.WriteMapping)
+	}
+	if in.Report.Rejected > 0 {
+		return exitRowsFailed
+	}
+	return exitOK
 }
 
 func credentialHelp() string {
@@ -239,8 +305,7 @@ func validMode(m providers.Mode) bool {
 	return false
 }
 
-// importUsage prints every flag with its default, including those whose
-// default is empty or false, which flag.PrintDefaults leaves out.
+// importUsage prints the import command's help.
 func importUsage(fs *flag.FlagSet) {
 	w := fs.Output()
 	fmt.Fprintf(w, `Usage: contactsync import FILE --provider NAME --list LIST [flags]
@@ -255,6 +320,13 @@ nothing sent; 3 stopped by a fatal provider error; 130 interrupted.
 
 Flags:
 `, credentialHelp())
+	printFlags(fs)
+}
+
+// printFlags prints every flag with its default, including those whose
+// default is empty or false, which flag.PrintDefaults leaves out.
+func printFlags(fs *flag.FlagSet) {
+	w := fs.Output()
 	fs.VisitAll(func(f *flag.Flag) {
 		name, help := flag.UnquoteUsage(f)
 		fmt.Fprintf(w, "  --%s", f.Name)

@@ -173,3 +173,92 @@ func TestImportHelp(t *testing.T) {
 		}
 	}
 }
+
+// Each family of spreadsheet export in samples/ is read right: encoding,
+// delimiter, columns, values, and what is refused.
+func TestExportFamilies(t *testing.T) {
+	tests := []struct {
+		file, region        string
+		encoding, delimiter string
+		rows, added         int
+		rejected            map[string]any
+		warnings            map[string]any
+		phone, first, last  string // one contact the provider must hold
+		email               string
+		extra               []string
+	}{
+		{"samples/excel-fr-windows1252.csv", "FR", "windows-1252", ";", 8, 6,
+			map[string]any{"phone_precision_lost": 1.0}, map[string]any{"invalid_date": 1.0, "invalid_email": 1.0},
+			"+33612345679", "Hélène", "Châtelet", "helene@exemple.fr", nil},
+		{"samples/excel-fr-windows1252.csv", "", "windows-1252", ";", 8, 6,
+			map[string]any{"phone_precision_lost": 1.0}, map[string]any{"invalid_date": 1.0, "invalid_email": 1.0},
+			"+33612345670", "Françoise", "Dupré", "", []string{"--mapping", "samples/mapping-fr.yaml"}},
+		{"samples/excel-es-unicode.txt", "ES", "utf-16le", "tab", 4, 3, map[string]any{}, map[string]any{},
+			"+34612345678", "José", "García Núñez", "jose.garcia@ejemplo.es", nil},
+		{"samples/google-contacts.csv", "GB", "utf-8", ",", 3, 3, map[string]any{}, map[string]any{"invalid_date": 1.0},
+			"+447911123456", "Ada", "Lovelace", "ada@example.com", nil},
+		{"samples/outlook.csv", "US", "utf-8", ",", 3, 2, map[string]any{"missing_phone": 1.0}, map[string]any{"invalid_date": 1.0},
+			"+12065550142", "John", "Smith", "john.smith@contoso.com", nil},
+		{"samples/contacts-fa.csv", "IR", "utf-8", ",", 5, 3, map[string]any{"invalid_phone": 1.0}, map[string]any{},
+			"+989121234567", "علی", "رضایی", "ali@example.ir", nil},
+	}
+	for _, tt := range tests {
+		t.Run(filepath.Base(tt.file)+"/"+tt.region, func(t *testing.T) {
+			em, url := startOctopush(t)
+			reportPath := filepath.Join(t.TempDir(), "report.json")
+			args := append([]string{"import", tt.file, "--provider", "octopush", "--list", "l", "--endpoint", url,
+				"--report", reportPath, "--quiet"}, tt.extra...)
+			if tt.region != "" {
+				args = append(args, "--region", tt.region)
+			}
+			code, stdout, stderr := cli(t, em.Credentials(), args...)
+			if code != exitOK && code != exitRowsFailed {
+				t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+			}
+			var rep map[string]any
+			data, _ := os.ReadFile(reportPath)
+			json.Unmarshal(data, &rep)
+			if rep["encoding"] != tt.encoding || rep["delimiter"] != tt.delimiter || rep["rows"] != float64(tt.rows) ||
+				rep["added"] != float64(tt.added) || !reflect.DeepEqual(rep["rejected_by_reason"], tt.rejected) ||
+				!reflect.DeepEqual(rep["warnings"], tt.warnings) {
+				t.Fatalf("report %s", data)
+			}
+			for _, c := range em.Contacts("l") {
+				if c.Phone == tt.phone {
+					if c.FirstName != tt.first || c.LastName != tt.last || c.Email != tt.email {
+						t.Fatalf("stored %+v", c)
+					}
+					return
+				}
+			}
+			t.Fatalf("%s is not stored: %+v", tt.phone, em.Contacts("l"))
+		})
+	}
+}
+
+func TestInspect(t *testing.T) {
+	mappingPath := filepath.Join(t.TempDir(), "mapping.yaml")
+	code, stdout, stderr := cli(t, nil, "inspect", "samples/excel-fr-windows1252.csv", "--region", "FR", "--write-mapping", mappingPath)
+	if code != exitRowsFailed {
+		t.Fatalf("exit %d, want 1 (a row would be rejected)\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"windows-1252 (detected)", "; (detected)", "Téléphone portable  → phone", "Ville               → (ignored)",
+		"+33612345679  Hélène", "line 5: phone_precision_lost", "line 6: birthday"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("inspect does not show %q:\n%s", want, stdout)
+		}
+	}
+	// The written mapping, passed back, reads the file the same way.
+	em, url := startOctopush(t)
+	code, stdout, _ = cli(t, em.Credentials(), "import", "samples/excel-fr-windows1252.csv", "--provider", "octopush", "--list", "l",
+		"--endpoint", url, "--mapping", mappingPath, "--quiet")
+	if code != exitRowsFailed || len(em.Contacts("l")) != 6 {
+		t.Fatalf("exit %d, %d stored\n%s", code, len(em.Contacts("l")), stdout)
+	}
+	if code, _, _ := cli(t, nil, "inspect", "samples/contacts-fa.csv", "--region", "IR", "--provider", "nope"); code != exitUsage {
+		t.Fatalf("unknown provider: exit %d", code)
+	}
+	if code, _, _ := cli(t, nil, "inspect", "samples/google-contacts.csv", "--region", "GB"); code != exitOK {
+		t.Fatalf("a clean file: exit %d", code)
+	}
+}

@@ -130,23 +130,41 @@ func (o *Options) applyDefaults(caps providers.Capabilities) {
 // with an error: *UsageError (nothing was sent), *FatalError (the provider
 // stopped the run) or ErrInterrupted.
 func Run(ctx context.Context, opts Options) (*Report, error) {
-	start := time.Now()
 	reg, err := providers.Lookup(opts.Provider)
 	if err != nil {
 		return nil, &UsageError{Err: err}
 	}
-	caps := reg.Capabilities
-	opts.applyDefaults(caps)
-	if err := checkOptions(&opts, caps); err != nil {
+	opts.applyDefaults(reg.Capabilities)
+	if err := checkOptions(&opts, reg.Capabilities); err != nil {
 		return nil, err
 	}
-
-	f, err := os.Open(opts.File)
+	r, err := prepare(ctx, opts, reg)
 	if err != nil {
+		return nil, err
+	}
+	defer r.close()
+	return r.execute()
+}
+
+// prepare opens and maps the file and, unless it is a dry run, builds the
+// provider client and opens the list: everything that may refuse the run
+// before a row is read.
+func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *run, err error) {
+	caps := reg.Capabilities
+	r := &run{opts: opts, caps: caps, name: reg.Name, report: newReport(), ctx: ctx,
+		secrets: secretValues(opts.Credentials), start: time.Now()}
+	r.sendCtx, r.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	r.stop, r.stopSend = context.WithCancel(context.Background())
+	defer func() {
+		if err != nil {
+			r.close()
+		}
+	}()
+
+	if r.file, err = os.Open(opts.File); err != nil {
 		return nil, usagef("cannot read the input: %w", err)
 	}
-	defer f.Close()
-	rd, err := mapping.NewReader(f, mapping.ReaderOptions{Delimiter: opts.Delimiter, Encoding: opts.Encoding})
+	rd, err := mapping.NewReader(r.file, mapping.ReaderOptions{Delimiter: opts.Delimiter, Encoding: opts.Encoding})
 	if err != nil {
 		return nil, usagef("%s: %w", opts.File, err)
 	}
@@ -157,19 +175,18 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err := rd.Use(cols); err != nil {
 		return nil, usagef("%s: %w", opts.File, err)
 	}
+	r.reader, r.columns = rd, cols
+	r.report.Provider, r.report.List, r.report.Mode, r.report.DryRun = reg.Name, opts.List, string(opts.Mode), opts.DryRun
+	r.report.File, r.report.Encoding, r.report.Delimiter = filepath.Base(opts.File), rd.Encoding(), delimiterName(rd.Delimiter())
 
-	sendCtx, cancelSend := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelSend()
-	var prov providers.Provider
-	var transport *pacedTransport
 	list := &providers.ListInfo{}
 	if !opts.DryRun {
 		var client *http.Client
-		client, transport = newHTTPClient(opts.Rate, opts.Burst, opts.Workers, opts.RequestTimeout)
+		client, r.transport = newHTTPClient(opts.Rate, opts.Burst, opts.Workers, opts.RequestTimeout)
 		cfg := providers.Config{Endpoint: opts.Endpoint, Credentials: opts.Credentials, HTTPClient: client}
 		if opts.Sandbox {
 			sb := reg.NewSandbox(opts.SandboxOptions)
-			url, err := providers.Serve(sendCtx, sb)
+			url, err := providers.Serve(r.sendCtx, sb)
 			if err != nil {
 				return nil, usagef("starting the %s sandbox: %w", reg.Name, err)
 			}
@@ -177,61 +194,36 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		} else if err := providers.MissingCredentials(opts.Credentials, caps.Credentials); err != nil {
 			return nil, &UsageError{Err: fmt.Errorf("%s: %w", reg.Name, err)}
 		}
-		if prov, err = reg.New(cfg); err != nil {
+		if r.provider, err = reg.New(cfg); err != nil {
 			return nil, &UsageError{Err: fmt.Errorf("%s: %w", reg.Name, err)}
 		}
-	}
-
-	r := &run{
-		opts:      opts,
-		caps:      caps,
-		name:      reg.Name,
-		provider:  prov,
-		transport: transport,
-		reader:    rd,
-		report:    newReport(),
-		ctx:       ctx,
-		sendCtx:   sendCtx,
-		cancel:    cancelSend,
-		secrets:   secretValues(opts.Credentials),
-	}
-	r.report.Provider, r.report.List, r.report.Mode, r.report.DryRun = reg.Name, opts.List, string(opts.Mode), opts.DryRun
-	r.report.File, r.report.Encoding, r.report.Delimiter = filepath.Base(opts.File), rd.Encoding(), delimiterName(rd.Delimiter())
-	r.stop, r.stopSend = context.WithCancel(context.Background())
-	defer r.stopSend()
-
-	if prov != nil {
-		info, err := r.open()
-		if err != nil {
-			r.report.DurationSeconds = time.Since(start).Seconds()
-			r.report.Requests = transport.requests.Load()
+		if list, err = r.open(); err != nil {
 			return nil, err
 		}
-		list = info
 	}
-	region := firstNonEmpty(opts.Region, cols.Spec().Region, list.Region, caps.DefaultRegion)
-	norm, err := mapping.NewNormaliser(cols, mapping.NormaliserOptions{Region: region, OnlyRegion: list.Region})
-	if err != nil {
+	r.region = firstNonEmpty(opts.Region, cols.Spec().Region, list.Region, caps.DefaultRegion)
+	if r.normaliser, err = mapping.NewNormaliser(cols, mapping.NormaliserOptions{Region: r.region, OnlyRegion: list.Region}); err != nil {
 		return nil, &UsageError{Err: err}
 	}
-	r.normaliser, r.existing = norm, list.Existing
+	r.existing = list.Existing
 
 	if opts.RejectsFile != "" {
-		rw, err := newRejectsWriter(opts.RejectsFile, rd.Header(), rd.Delimiter(), rd.Cells)
-		if err != nil {
+		if r.rejects, err = newRejectsWriter(opts.RejectsFile, rd.Header(), rd.Delimiter(), rd.Cells); err != nil {
 			return nil, usagef("cannot write the rejects file: %w", err)
 		}
-		r.rejects = rw
 	}
 	if opts.Progress {
 		r.progress = newProgress(opts.Stderr)
 	}
+	return r, nil
+}
 
+// execute streams the rows and completes the report.
+func (r *run) execute() (*Report, error) {
 	runErr := r.pipeline()
-
-	r.report.DurationSeconds = time.Since(start).Seconds()
-	if transport != nil {
-		r.report.Requests = transport.requests.Load()
+	r.report.DurationSeconds = time.Since(r.start).Seconds()
+	if r.transport != nil {
+		r.report.Requests = r.transport.requests.Load()
 	}
 	r.report.Retries = r.retries.Load()
 	if r.rejects != nil {
@@ -243,6 +235,15 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		r.report.Error = r.redact(runErr.Error())
 	}
 	return r.report, runErr
+}
+
+// close releases what prepare opened.
+func (r *run) close() {
+	r.stopSend()
+	r.cancel()
+	if r.file != nil {
+		r.file.Close()
+	}
 }
 
 func checkOptions(o *Options, caps providers.Capabilities) error {

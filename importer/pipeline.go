@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,7 +22,10 @@ type run struct {
 	name       string
 	provider   providers.Provider // nil in a dry run
 	transport  *pacedTransport
+	file       *os.File
 	reader     *mapping.Reader
+	columns    *mapping.Columns
+	region     string
 	normaliser *mapping.Normaliser
 	existing   map[uint64]string
 	report     *Report
@@ -29,6 +33,9 @@ type run struct {
 	progress   *progress
 	secrets    []string
 	retries    atomic.Int64
+	start      time.Time
+	// sample, when set, collects what inspect shows.
+	sample *sample
 
 	// ctx is the caller's: a signal cancels it.
 	ctx context.Context
@@ -264,6 +271,9 @@ func (r *run) planChunk(c *chunk, seen *keySet, b *batcher) []event {
 			ev.outcome, ev.reason = providers.Skipped, skip
 		case r.opts.DryRun:
 			ev.outcome, ev.reason, ev.planned = providers.Skipped, "dry_run", op
+			if r.sample != nil && len(r.sample.contacts) < r.sample.max {
+				r.sample.contacts = append(r.sample.contacts, ct)
+			}
 		default:
 			if len(w.warnings) > 0 {
 				evs = append(evs, event{line: w.row.Line, warnings: w.warnings})
@@ -344,6 +354,9 @@ func (r *run) collect(events <-chan []event) error {
 					r.report.Planned = map[string]int{}
 				}
 				r.report.Planned[e.planned.String()]++
+			}
+			if r.sample != nil && e.outcome == providers.Rejected && len(r.sample.problems) < r.sample.max {
+				r.sample.problems = append(r.sample.problems, WarningRow{Row: e.line, Reason: e.reason, Detail: e.detail})
 			}
 			if r.rejects != nil && writeErr == nil && (e.outcome == providers.Rejected || e.outcome == providers.Failed) {
 				if err := r.rejects.write(e.text, e.line, e.outcome.String(), e.reason, r.redact(e.detail)); err != nil {

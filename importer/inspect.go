@@ -1,0 +1,184 @@
+package importer
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"contactsync/mapping"
+	"contactsync/providers"
+)
+
+// InspectOptions says what file to inspect and how to read it.
+type InspectOptions struct {
+	File      string
+	Provider  string // optional: its custom fields and default region apply
+	Region    string
+	Mapping   string
+	Delimiter rune
+	Encoding  string
+	// WriteMapping, when set, is where the mapping in use is written as
+	// YAML, for the user to edit and pass back with --mapping.
+	WriteMapping string
+	// Rows is how many contacts to show as they would be sent.
+	Rows int
+}
+
+// Inspection is what inspect decided and found.
+type Inspection struct {
+	File, Encoding, Delimiter, Region string
+	EncodingGiven, DelimiterGiven     bool
+	Columns                           []InspectedColumn
+	Report                            *Report // of the dry run over the whole file
+	Contacts                          []*mapping.Contact
+	Problems                          []WarningRow
+}
+
+// InspectedColumn is one column of the file and the field it feeds.
+type InspectedColumn struct {
+	Name  string
+	Field string // "" when the column is ignored
+}
+
+// sample collects, during a dry run, what inspect shows: the first contacts
+// as they would be sent (written by the planner) and the first rejected rows
+// (written by the collector).
+type sample struct {
+	max      int
+	contacts []*mapping.Contact
+	problems []WarningRow
+}
+
+// Inspect reads the whole file as a dry run would and reports how it was
+// read and mapped, the first contacts as they would be sent and the problems.
+func Inspect(ctx context.Context, o InspectOptions) (*Inspection, error) {
+	reg := providers.Registration{Name: "any provider", Capabilities: providers.Capabilities{
+		MaxBatch: 1, Modes: providers.Modes, CustomFields: allCustomFields(), Pacing: providers.Pacing{BatchSize: 1}}}
+	if o.Provider != "" {
+		var err error
+		if reg, err = providers.Lookup(o.Provider); err != nil {
+			return nil, &UsageError{Err: err}
+		}
+	}
+	opts := Options{File: o.File, Provider: reg.Name, Region: o.Region, Mapping: o.Mapping,
+		Delimiter: o.Delimiter, Encoding: o.Encoding, DryRun: true}
+	opts.applyDefaults(reg.Capabilities)
+	r, err := prepare(ctx, opts, reg)
+	if err != nil {
+		return nil, err
+	}
+	defer r.close()
+	r.sample = &sample{max: max(o.Rows, 1)}
+	rep, err := r.execute()
+	if err != nil {
+		return nil, err
+	}
+	in := &Inspection{File: o.File, Encoding: rep.Encoding, Delimiter: rep.Delimiter, Region: r.region,
+		EncodingGiven: o.Encoding != "", DelimiterGiven: o.Delimiter != 0, Report: rep,
+		Contacts: r.sample.contacts, Problems: r.sample.problems}
+	for i, h := range r.columns.Header {
+		field := string(r.columns.Field[i])
+		if field == "" {
+			field = r.columns.Custom[i]
+		}
+		in.Columns = append(in.Columns, InspectedColumn{Name: h, Field: field})
+	}
+	if o.WriteMapping != "" {
+		spec := *r.columns.Spec()
+		if spec.Region == "" {
+			spec.Region = r.region
+		}
+		if err := spec.Write(o.WriteMapping); err != nil {
+			return in, fmt.Errorf("writing the mapping: %w", err)
+		}
+	}
+	return in, nil
+}
+
+func allCustomFields() []string {
+	var out []string
+	for _, name := range providers.Names() {
+		reg, _ := providers.Lookup(name)
+		out = append(out, reg.Capabilities.CustomFields...)
+	}
+	return out
+}
+
+// Print writes the inspection for a person to read.
+func (in *Inspection) Print(w io.Writer) {
+	how := func(given bool) string {
+		if given {
+			return "given"
+		}
+		return "detected"
+	}
+	rep := in.Report
+	ready := rep.SkippedByReason["dry_run"]
+	fmt.Fprintf(w, "%s\n", in.File)
+	fmt.Fprintf(w, "  encoding   %s (%s)\n", in.Encoding, how(in.EncodingGiven))
+	fmt.Fprintf(w, "  delimiter  %s (%s)\n", in.Delimiter, how(in.DelimiterGiven))
+	if in.Region != "" {
+		fmt.Fprintf(w, "  region     %s, for numbers without an international prefix\n", in.Region)
+	} else {
+		fmt.Fprintf(w, "  region     none: numbers need an international prefix (or pass --region)\n")
+	}
+	fmt.Fprintf(w, "  rows       %d: %d ready to send, %d duplicates, %d rejected\n",
+		rep.Rows, ready, rep.SkippedByReason["duplicate_in_file"], rep.Rejected)
+
+	fmt.Fprintf(w, "\ncolumns\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for i, c := range in.Columns {
+		field := c.Field
+		if field == "" {
+			field = "(ignored)"
+		}
+		fmt.Fprintf(tw, "  %d\t%s\t→ %s\n", i+1, c.Name, field)
+	}
+	tw.Flush()
+
+	if len(in.Contacts) > 0 {
+		fmt.Fprintf(w, "\nfirst rows as they would be sent\n")
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  line\tphone\tfirst name\tlast name\temail\tbirthday\tcivility\ttag\tcustom")
+		for _, c := range in.Contacts {
+			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Line, c.Phone, c.FirstName, c.LastName,
+				c.Email, c.Birthday, c.Civility, c.Tag, customList(c.Custom))
+		}
+		tw.Flush()
+	}
+
+	if rep.Rejected > 0 || len(rep.Warnings) > 0 {
+		fmt.Fprintf(w, "\nproblems\n")
+	}
+	if rep.Rejected > 0 {
+		fmt.Fprintf(w, "  rejected rows: %s\n", reasonList(rep.RejectedByReason))
+		for _, p := range in.Problems {
+			fmt.Fprintf(w, "    line %d: %s: %s\n", p.Row, p.Reason, p.Detail)
+		}
+		if n := rep.Rejected - len(in.Problems); n > 0 {
+			fmt.Fprintf(w, "    … and %d more (contactsync import --dry-run --rejects FILE lists them all)\n", n)
+		}
+	}
+	if len(rep.Warnings) > 0 {
+		fmt.Fprintf(w, "  values left empty: %s\n", reasonList(rep.Warnings))
+		for _, wr := range rep.WarningRows[:min(len(rep.WarningRows), 10)] {
+			fmt.Fprintf(w, "    line %d: %s: %s\n", wr.Row, wr.Field, wr.Detail)
+		}
+	}
+}
+
+func customList(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + m[k]
+	}
+	return strings.Join(parts, " ")
+}
