@@ -33,6 +33,7 @@ fuzz:
 	$(GO) test ./mapping -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./mapping -run '^$$' -fuzz '^FuzzParsePhone$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./mapping -run '^$$' -fuzz '^FuzzPhoneFastPath$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./importer -run '^$$' -fuzz '^FuzzDryRunAccounting$$' -fuzztime $(FUZZTIME)
 
 # Go benchmarks, then the binary on a generated 1M-row file: rows/s and peak
 # RSS for a dry run and a sandbox import, and the rate --rate achieves.
