@@ -3,6 +3,7 @@ package mapping
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -30,6 +31,9 @@ func decode(r io.Reader, name string) (io.Reader, string, error) {
 	br := bufio.NewReaderSize(r, encodingSample)
 	sample, err := br.Peek(encodingSample)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		return nil, "", err
+	}
+	if err := notText(sample); err != nil {
 		return nil, "", err
 	}
 	if name == "" {
@@ -60,6 +64,24 @@ func normaliseEncodingName(n string) string {
 		return EncodingCP1252
 	}
 	return n
+}
+
+// notText recognises the files people pass by mistake: spreadsheet
+// workbooks and other binary files.
+func notText(sample []byte) error {
+	switch {
+	case bytes.HasPrefix(sample, []byte("PK\x03\x04")):
+		return errors.New("this is a zip archive, such as an Excel or LibreOffice workbook (.xlsx, .ods), not a CSV file: save it as CSV first (File › Save as › CSV UTF-8)")
+	case bytes.HasPrefix(sample, []byte{0xD0, 0xCF, 0x11, 0xE0}):
+		return errors.New("this is an old Excel workbook (.xls), not a CSV file: save it as CSV first (File › Save as › CSV UTF-8)")
+	}
+	if utf16WithoutBOM(sample) != "" || bytes.HasPrefix(sample, []byte{0xFF, 0xFE}) || bytes.HasPrefix(sample, []byte{0xFE, 0xFF}) {
+		return nil
+	}
+	if nuls := bytes.Count(sample[:min(len(sample), 4096)], []byte{0}); nuls > 8 {
+		return errors.New("this is not a text file (it holds binary data): export the contacts as CSV")
+	}
+	return nil
 }
 
 // DetectEncoding decides a file's encoding from its first bytes: a BOM wins;
