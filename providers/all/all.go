@@ -2,5 +2,6 @@
 package all
 
 import (
+	_ "contactsync/providers/avosms"   // register avosms
 	_ "contactsync/providers/octopush" // register octopush
 )
