@@ -2,6 +2,7 @@
 package all
 
 import (
+	_ "contactsync/providers/amootsms" // register amootsms
 	_ "contactsync/providers/avosms"   // register avosms
 	_ "contactsync/providers/octopush" // register octopush
 )
