@@ -98,14 +98,23 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		return exitUsage
 	}
 	opts.Stdout, opts.Stderr = stdout, stderr
-	if reg, err := providers.Lookup(opts.Provider); err == nil {
-		opts.Credentials = map[string]string{}
-		for _, name := range reg.Capabilities.Credentials {
-			opts.Credentials[name] = getenv(name)
+	if reg, err := providers.Lookup(opts.Provider); err == nil && !opts.Sandbox {
+		opts.Credentials, err = importer.Credentials(reg.Name, reg.Capabilities.Credentials, flagValue(flags, "config"), getenv)
+		if err != nil {
+			fmt.Fprintf(stderr, "contactsync: %v\n", err)
+			return exitUsage
 		}
 	}
-	opts.Logger = newLogger(flags.Lookup("log-format").Value.String(), stderr)
-	opts.Progress = !flags.Lookup("quiet").Value.(flag.Getter).Get().(bool) && isTerminal(stderr)
+	switch {
+	case opts.StateFile != "":
+	case opts.Sandbox:
+		opts.StateFile = "none" // the sandbox forgets everything when the run ends; so should the state
+	default:
+		opts.StateFile = importer.DefaultStatePath(getenv)
+	}
+	interactive := isTerminal(stderr)
+	opts.Logger = newLogger(flagValue(flags, "log-format"), stderr, interactive)
+	opts.Progress = flagValue(flags, "quiet") != "true" && interactive
 
 	report, err := importer.Run(ctx, opts)
 	if report != nil {
@@ -129,12 +138,13 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 func exitCode(report *importer.Report, err error) int {
 	var usageErr *importer.UsageError
 	var fatal *importer.FatalError
+	var stateErr *importer.StateError
 	switch {
 	case errors.As(err, &usageErr):
 		return exitUsage
 	case errors.Is(err, importer.ErrInterrupted):
 		return exitInterrupted
-	case errors.As(err, &fatal):
+	case errors.As(err, &fatal), errors.As(err, &stateErr):
 		return exitFatal
 	case err != nil:
 		return exitUsage
@@ -144,12 +154,21 @@ func exitCode(report *importer.Report, err error) int {
 	return exitOK
 }
 
-func newLogger(format string, w io.Writer) *slog.Logger {
+// newLogger logs retries and fatal errors, and for cron (stderr not a
+// terminal, or JSON asked for) the final summary line too: a person at a
+// terminal reads the summary on stdout.
+func newLogger(format string, w io.Writer, interactive bool) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, nil))
+		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(slog.NewTextHandler(w, nil))
+	if interactive {
+		opts.Level = slog.LevelWarn
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
+
+func flagValue(fs *flag.FlagSet, name string) string { return fs.Lookup(name).Value.String() }
 
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
@@ -183,6 +202,11 @@ func parseImportFlags(args []string) (importer.Options, *flag.FlagSet, error) {
 	fs.IntVar(&o.Retry.Attempts, "retries", importer.DefaultRetry.Attempts, "sends of one request before its rows fail, the first included")
 	fs.DurationVar(&o.Retry.Initial, "retry-wait", importer.DefaultRetry.Initial, "first wait before a retry; it doubles (with jitter) up to 30s")
 	fs.DurationVar(&o.RequestTimeout, "timeout", time.Minute, "longest wait for one answer")
+	fs.StringVar(&o.StateFile, "state", "", "sync state file; none disables it (default: $XDG_STATE_HOME/contactsync/state.db, none with --sandbox)")
+	fs.BoolVar(&o.Full, "full", false, "send unchanged rows too, and refresh the state")
+	fs.StringVar(&o.MaxDelete, "max-delete", "10%", "with --mode mirror: stop before deleting more than N contacts, or N% of those sent")
+	fs.IntVar(&o.MaxErrors, "max-errors", 0, "stop (exit 3) once N rows have failed for provider reasons; 0 = no limit")
+	fs.String("config", "", "credentials file, one section per provider, readable only by its owner (default: $XDG_CONFIG_HOME/contactsync/config.yaml)")
 	fs.StringVar(&logFormat, "log-format", "text", "log lines on stderr as text or json")
 	fs.Bool("quiet", false, "no progress bar")
 	fs.Usage = func() { importUsage(fs) }

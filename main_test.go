@@ -16,10 +16,19 @@ import (
 )
 
 // cli runs the program as a user would, with env as the environment.
+// Unless env says otherwise, the state and config directories are the
+// test's own, never the user's.
 func cli(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	dirs := map[string]string{"XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir()}
+	getenv := func(k string) string {
+		if v, ok := env[k]; ok {
+			return v
+		}
+		return dirs[k]
+	}
 	var out, errb bytes.Buffer
-	code = run(context.Background(), args, func(k string) string { return env[k] }, &out, &errb)
+	code = run(context.Background(), args, getenv, &out, &errb)
 	return code, out.String(), errb.String()
 }
 

@@ -32,3 +32,12 @@ func (e *FatalError) Unwrap() error { return e.Err }
 // ErrInterrupted is returned when a signal stopped the run (exit code 130).
 // What the provider confirmed is in the report.
 var ErrInterrupted = errors.New("interrupted: confirmed rows are in the report; run the same command again to carry on")
+
+// StateError stopped the run: the state file could not be read or written,
+// and carrying on would send rows again or forget what was sent (exit code 3).
+type StateError struct{ Err error }
+
+func (e *StateError) Error() string {
+	return e.Err.Error() + "; the run was stopped so that the state stays true (what was confirmed before is kept)"
+}
+func (e *StateError) Unwrap() error { return e.Err }

@@ -47,6 +47,17 @@ type Options struct {
 	ReportFile  string
 	RejectsFile string
 
+	// StateFile is the sync state; "" or "none" runs without one. Full
+	// sends unchanged rows too (and refreshes the state).
+	StateFile string
+	Full      bool
+	// MaxDelete caps mirror deletions: "N" contacts or "N%" of those the
+	// state says were sent to the list (default 10%).
+	MaxDelete string
+	// MaxErrors stops the run once that many rows failed for provider
+	// reasons (0: no limit).
+	MaxErrors int
+
 	// Retry bounds the retries of one request.
 	Retry RetryPolicy
 	// RequestTimeout bounds one request, answer included.
@@ -180,6 +191,7 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 	r.report.File, r.report.Encoding, r.report.Delimiter = filepath.Base(opts.File), rd.Encoding(), delimiterName(rd.Delimiter())
 
 	list := &providers.ListInfo{}
+	creds := opts.Credentials
 	if !opts.DryRun {
 		var client *http.Client
 		client, r.transport = newHTTPClient(opts.Rate, opts.Burst, opts.Workers, opts.RequestTimeout)
@@ -191,6 +203,7 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 				return nil, usagef("starting the %s sandbox: %w", reg.Name, err)
 			}
 			cfg.Endpoint, cfg.Credentials = url, sb.Credentials()
+			creds = cfg.Credentials
 		} else if err := providers.MissingCredentials(opts.Credentials, caps.Credentials); err != nil {
 			return nil, &UsageError{Err: fmt.Errorf("%s: %w", reg.Name, err)}
 		}
@@ -206,6 +219,11 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 		return nil, &UsageError{Err: err}
 	}
 	r.existing = list.Existing
+	if stateEnabled(opts.StateFile) {
+		if r.state, err = openState(opts.StateFile, reg.Name, accountOf(reg.Name, creds, caps.Credentials), opts.List); err != nil {
+			return nil, &UsageError{Err: err}
+		}
+	}
 
 	if opts.RejectsFile != "" {
 		if r.rejects, err = newRejectsWriter(opts.RejectsFile, rd.Header(), rd.Delimiter(), rd.Cells); err != nil {
@@ -222,6 +240,7 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 func (r *run) execute() (*Report, error) {
 	runErr := r.pipeline()
 	r.report.DurationSeconds = time.Since(r.start).Seconds()
+	defer r.logSummary()
 	if r.transport != nil {
 		r.report.Requests = r.transport.requests.Load()
 	}
@@ -244,11 +263,38 @@ func (r *run) close() {
 	if r.file != nil {
 		r.file.Close()
 	}
+	if r.state != nil {
+		r.state.close()
+	}
 }
+
+// logSummary writes the run's last log line, for cron.
+func (r *run) logSummary() {
+	rep := r.report
+	level := slog.LevelInfo
+	if rep.Stopped != "" {
+		level = slog.LevelError
+	}
+	r.opts.Logger.Log(context.Background(), level, "summary", "provider", rep.Provider, "list", rep.List, "file", rep.File,
+		"rows", rep.Rows, "added", rep.Added, "updated", rep.Updated, "skipped", rep.Skipped, "rejected", rep.Rejected,
+		"failed", rep.Failed, "deleted", rep.Deleted, "requests", rep.Requests, "retries", rep.Retries,
+		"duration_seconds", rep.DurationSeconds, "stopped", rep.Stopped)
+}
+
+func stateEnabled(path string) bool { return path != "" && path != "none" }
 
 func checkOptions(o *Options, caps providers.Capabilities) error {
 	if o.List == "" {
 		return usagef("--list is required: %s", caps.ListHelp)
+	}
+	if o.Mode == providers.ModeMirror && !caps.Supports(o.Mode) {
+		return usagef("--mode mirror deletes contacts, and %s's API documents no way to delete one", o.Provider)
+	}
+	if o.Mode == providers.ModeMirror && !stateEnabled(o.StateFile) {
+		return usagef("--mode mirror deletes what earlier runs sent, which only the state knows: it cannot run with --state none")
+	}
+	if _, err := deleteLimit(o.MaxDelete, 0); err != nil {
+		return &UsageError{Err: err}
 	}
 	if !caps.Supports(o.Mode) {
 		modes := make([]string, len(caps.Modes))

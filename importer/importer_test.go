@@ -390,19 +390,21 @@ func TestAccountingUnderRandomFaults(t *testing.T) {
 // go as tag_names, and a tag the provider would refuse rejects its row only.
 func TestRowTags(t *testing.T) {
 	e := newEnv(t, providers.SandboxOptions{}, nil)
-	file := writeFile(t, "c.csv", "mobile,tags\n0612345678,vip\n0612345679,\"gold, vip\"\n0612345670,"+strings.Repeat("x", 21)+"\n0612345671,vip\n")
-	rep, err := importer.Run(context.Background(), e.options(file))
+	file := writeFile(t, "c.csv", "mobile,tags\n0612345678,vip\n0612345679,\"gold, vip\"\n0612345670,"+strings.Repeat("x", 21)+"\n0612345671,vip\n0612345672,\n")
+	opts := e.options(file)
+	opts.Tag = "vip" // --tag: every contact
+	rep, err := importer.Run(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Added != 3 || rep.RejectedByReason["tag_too_long"] != 1 {
+	if rep.Added != 4 || rep.RejectedByReason["tag_too_long"] != 1 {
 		t.Fatalf("report %+v", rep)
 	}
 	tags := map[string]string{}
 	for _, c := range e.em.Contacts("customers") {
 		tags[c.Phone] = c.Fields["tags"]
 	}
-	want := map[string]string{"+33612345678": "vip", "+33612345679": "gold,vip", "+33612345671": "vip"}
+	want := map[string]string{"+33612345678": "vip", "+33612345679": "vip,gold", "+33612345671": "vip", "+33612345672": "vip"}
 	if fmt.Sprint(tags) != fmt.Sprint(want) {
 		t.Fatalf("tags %v, want %v", tags, want)
 	}
@@ -425,4 +427,31 @@ func TestWarningsListed(t *testing.T) {
 	if fmt.Sprint(rep.WarningRows) != fmt.Sprint(want) || rep.Warnings["invalid_date"] != 1 || rep.Added != 2 {
 		t.Fatalf("warnings %+v %v", rep.WarningRows, rep.Warnings)
 	}
+}
+
+// holdFirst answers the first request only once hold is closed.
+func holdFirst(next http.Handler, hold <-chan struct{}) http.Handler {
+	var n atomic.Int32
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			<-hold
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out waiting")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

@@ -48,6 +48,27 @@ func (s *keySet) grow(i int) []uint64 {
 	return next.keys
 }
 
+// has reports whether k is in the set.
+func (s *keySet) has(k uint64) bool {
+	h := mix(k)
+	t := s.shards[h>>56].keys
+	if len(t) == 0 {
+		return false
+	}
+	hi, _ := bits.Mul64(h<<8, uint64(len(t)))
+	for j := int(hi); ; j++ {
+		if j == len(t) {
+			j = 0
+		}
+		switch t[j] {
+		case 0:
+			return false
+		case k:
+			return true
+		}
+	}
+}
+
 // release returns the set's memory; the set is empty afterwards.
 func (s *keySet) release() {
 	for i := range s.shards {

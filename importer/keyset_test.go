@@ -13,6 +13,9 @@ func TestKeySetAgreesWithMap(t *testing.T) {
 	m := map[uint64]bool{}
 	for range 300_000 {
 		k := 33600000000 + rng.Uint64N(400_000) // dense, with many repeats
+		if s.has(k) != m[k] {
+			t.Fatalf("has(%d) = %v before add", k, s.has(k))
+		}
 		if got, want := s.add(k), !m[k]; got != want {
 			t.Fatalf("add(%d) = %v, want %v", k, got, want)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,6 +27,7 @@ type run struct {
 	reader     *mapping.Reader
 	columns    *mapping.Columns
 	region     string
+	state      *state // nil with --state none and in tests that do not ask for it
 	normaliser *mapping.Normaliser
 	existing   map[uint64]string
 	report     *Report
@@ -78,6 +80,11 @@ type event struct {
 	detail   string
 	warnings []mapping.Warning
 	planned  providers.Op // dry run: what would have been sent
+	// For the state, on rows the provider answered for.
+	key         uint64
+	fingerprint uint64
+	id          string
+	deletion    bool // a mirror deletion: not a row of the file
 }
 
 // Halt reasons, as they appear in failed_by_reason.
@@ -208,6 +215,9 @@ func (r *run) normalise(c *chunk) {
 			continue
 		}
 		w.contact, w.warnings, w.problem = r.normaliser.Normalise(w.row.Line, &w.row.Record)
+		if w.contact != nil && r.opts.Tag != "" {
+			w.contact.Tag = mapping.CleanTags(r.opts.Tag + "," + w.contact.Tag)
+		}
 	}
 }
 
@@ -233,11 +243,79 @@ func (r *run) plan(in <-chan *chunk, jobs chan<- *job, events chan<- []event) {
 			}
 		}
 	}
+	if r.opts.Mode == providers.ModeMirror && r.state != nil && r.halted() == "" {
+		if evs := r.planDeletes(seen, b); len(evs) > 0 {
+			events <- evs
+		}
+	}
 	b.flush()
+}
+
+// planDeletes finds what mirror mode removes: the numbers the state says
+// were sent to the list and the file no longer holds. More than --max-delete
+// of them stops the run before anything is deleted; a dry run only counts
+// them.
+func (r *run) planDeletes(seen *keySet, b *batcher) []event {
+	var gone []*mapping.Contact
+	sent := 0
+	// Collected first, sent after: the read transaction must be over before
+	// the batcher blocks on a busy worker.
+	err := r.state.sent(func(key uint64, rec stateRecord) {
+		sent++
+		if !seen.has(key) {
+			gone = append(gone, &mapping.Contact{Phone: mapping.PhoneOfKey(key), Key: key, ID: rec.id})
+		}
+	})
+	if err != nil {
+		r.halt(reasonAborted, &StateError{Err: fmt.Errorf("reading the state file: %w", err)})
+		return nil
+	}
+	limit, err := deleteLimit(r.opts.MaxDelete, sent)
+	if err != nil {
+		r.halt(reasonAborted, &UsageError{Err: err})
+		return nil
+	}
+	if len(gone) > limit {
+		r.halt(reasonAborted, &FatalError{Provider: r.name, Err: fmt.Errorf(
+			"mirror would delete %d of the %d contacts sent to the list, more than --max-delete allows (%d): nothing was deleted; check the file, or raise --max-delete",
+			len(gone), sent, limit)})
+		return nil
+	}
+	if r.opts.DryRun {
+		evs := make([]event, len(gone))
+		for i, c := range gone {
+			evs[i] = event{key: c.Key, deletion: true, planned: providers.OpDelete, outcome: providers.Skipped}
+		}
+		return evs
+	}
+	for _, c := range gone {
+		b.add(providers.OpDelete, c, "", 0)
+	}
+	return nil
+}
+
+// deleteLimit reads --max-delete: "N" contacts or "N%" of those sent.
+func deleteLimit(v string, sent int) (int, error) {
+	if v == "" {
+		v = "10%"
+	}
+	if pct, ok := strings.CutSuffix(v, "%"); ok {
+		p, err := strconv.ParseFloat(pct, 64)
+		if err != nil || p < 0 || p > 100 {
+			return 0, fmt.Errorf("--max-delete %q: use a number of contacts or a percentage such as 10%%", v)
+		}
+		return int(float64(sent) * p / 100), nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("--max-delete %q: use a number of contacts or a percentage such as 10%%", v)
+	}
+	return n, nil
 }
 
 func (r *run) planChunk(c *chunk, seen *keySet, b *batcher) []event {
 	var evs []event
+	prev := r.previous(c)
 	for i := range c.rows {
 		w := &c.rows[i]
 		// Only rejected and failed rows keep their text: the rejects file
@@ -265,6 +343,23 @@ func (r *run) planChunk(c *chunk, seen *keySet, b *batcher) []event {
 			evs = append(evs, ev)
 			continue
 		}
+		var fp uint64
+		if r.state != nil {
+			fp = fingerprint(ct)
+		}
+		if prev != nil && prev[i].fingerprint == fp {
+			switch prev[i].kind {
+			case recordSent:
+				ev.outcome, ev.reason = providers.Skipped, "unchanged"
+				evs = append(evs, ev)
+				continue
+			case recordRejected:
+				ev.outcome, ev.reason, ev.text = providers.Rejected, prev[i].reason, w.row.Text
+				ev.detail = "the provider refused this row in an earlier run; change it to send it again"
+				evs = append(evs, ev)
+				continue
+			}
+		}
 		op, skip := r.decide(ct)
 		switch {
 		case skip != "":
@@ -278,12 +373,34 @@ func (r *run) planChunk(c *chunk, seen *keySet, b *batcher) []event {
 			if len(w.warnings) > 0 {
 				evs = append(evs, event{line: w.row.Line, warnings: w.warnings})
 			}
-			b.add(op, ct, w.row.Text)
+			b.add(op, ct, w.row.Text, fp)
 			continue
 		}
 		evs = append(evs, ev)
 	}
 	return evs
+}
+
+// previous reads what the state remembers of a chunk's numbers, in one read
+// transaction that is over before anything blocks on sending. It returns
+// nil without state, or with --full.
+func (r *run) previous(c *chunk) []stateRecord {
+	if r.state == nil || r.opts.Full || r.halted() != "" {
+		return nil
+	}
+	prev := make([]stateRecord, len(c.rows))
+	err := r.state.lookup(func(read func(uint64) (stateRecord, bool)) {
+		for i := range c.rows {
+			if ct := c.rows[i].contact; ct != nil && c.rows[i].problem == nil {
+				prev[i], _ = read(ct.Key)
+			}
+		}
+	})
+	if err != nil {
+		r.halt(reasonAborted, &StateError{Err: fmt.Errorf("reading the state file: %w", err)})
+		return nil
+	}
+	return prev
 }
 
 // checkTags refuses a row whose own tag the provider would refuse.
@@ -336,17 +453,25 @@ func (r *run) decide(c *mapping.Contact) (op providers.Op, skip string) {
 	return providers.OpUpsert, ""
 }
 
-// collect is the only writer of the report and the rejects file.
+// collect is the only writer of the report, the rejects file and the state.
+// Each message is one batch's outcomes (or one chunk's), so the state gets
+// one transaction per confirmed batch.
 func (r *run) collect(events <-chan []event) error {
 	var writeErr error
+	failed := 0
 	for evs := range events {
+		var writes []stateWrite
 		for i := range evs {
 			e := &evs[i]
 			for _, w := range e.warnings {
 				r.report.warn(e.line, w)
 			}
-			if e.outcome == 0 {
+			switch {
+			case e.outcome == 0:
 				continue // warnings of a row still being sent
+			case e.deletion:
+				r.countDeletion(e, &writes)
+				continue
 			}
 			r.report.count(e.outcome, e.reason)
 			if e.planned != 0 {
@@ -354,6 +479,14 @@ func (r *run) collect(events <-chan []event) error {
 					r.report.Planned = map[string]int{}
 				}
 				r.report.Planned[e.planned.String()]++
+			}
+			if r.state != nil && e.key != 0 {
+				switch e.outcome {
+				case providers.Added, providers.Updated:
+					writes = append(writes, stateWrite{key: e.key, record: stateRecord{kind: recordSent, fingerprint: e.fingerprint, id: e.id}})
+				case providers.Rejected:
+					writes = append(writes, stateWrite{key: e.key, record: stateRecord{kind: recordRejected, fingerprint: e.fingerprint, reason: e.reason}})
+				}
 			}
 			if r.sample != nil && e.outcome == providers.Rejected && len(r.sample.problems) < r.sample.max {
 				r.sample.problems = append(r.sample.problems, WarningRow{Row: e.line, Reason: e.reason, Detail: e.detail})
@@ -364,9 +497,42 @@ func (r *run) collect(events <-chan []event) error {
 					r.halt(reasonAborted, writeErr)
 				}
 			}
+			if e.outcome == providers.Failed && e.reason != reasonAborted && e.reason != reasonInterrupted {
+				failed++
+				if r.opts.MaxErrors > 0 && failed == r.opts.MaxErrors {
+					r.halt(reasonAborted, &FatalError{Provider: r.name,
+						Err: fmt.Errorf("%d rows failed (--max-errors %d): the account or the provider is not working", failed, r.opts.MaxErrors)})
+					r.cancel()
+				}
+			}
+		}
+		if r.state != nil && len(writes) > 0 {
+			if err := r.state.apply(writes); err != nil {
+				r.halt(reasonAborted, &StateError{Err: err})
+				r.cancel()
+			}
 		}
 		r.progress.update(r.report, false)
 	}
 	r.progress.update(r.report, true)
 	return writeErr
+}
+
+// countDeletion accounts for a mirror deletion, which is not a row.
+func (r *run) countDeletion(e *event, writes *[]stateWrite) {
+	switch {
+	case e.planned != 0:
+		if r.report.Planned == nil {
+			r.report.Planned = map[string]int{}
+		}
+		r.report.Planned[e.planned.String()]++
+	case e.outcome == providers.Deleted:
+		r.report.Deleted++
+		*writes = append(*writes, stateWrite{key: e.key, delete: true})
+	case e.outcome == providers.Skipped:
+		// Already gone from the list: nothing to delete, nothing to remember.
+		*writes = append(*writes, stateWrite{key: e.key, delete: true})
+	default:
+		r.report.DeleteFailed++
+	}
 }

@@ -16,20 +16,23 @@ import (
 // of added, updated, skipped, rejected or failed:
 // Rows == Added + Updated + Skipped + Rejected + Failed, always.
 type Report struct {
-	Provider         string         `json:"provider"`
-	List             string         `json:"list"`
-	Mode             string         `json:"mode"`
-	DryRun           bool           `json:"dry_run"`
-	File             string         `json:"file"`
-	Encoding         string         `json:"encoding"`
-	Delimiter        string         `json:"delimiter"`
-	Rows             int            `json:"rows"`
-	Added            int            `json:"added"`
-	Updated          int            `json:"updated"`
-	Skipped          int            `json:"skipped"`
-	Rejected         int            `json:"rejected"`
-	Failed           int            `json:"failed"`
-	Deleted          int            `json:"deleted"`
+	Provider  string `json:"provider"`
+	List      string `json:"list"`
+	Mode      string `json:"mode"`
+	DryRun    bool   `json:"dry_run"`
+	File      string `json:"file"`
+	Encoding  string `json:"encoding"`
+	Delimiter string `json:"delimiter"`
+	Rows      int    `json:"rows"`
+	Added     int    `json:"added"`
+	Updated   int    `json:"updated"`
+	Skipped   int    `json:"skipped"`
+	Rejected  int    `json:"rejected"`
+	Failed    int    `json:"failed"`
+	Deleted   int    `json:"deleted"`
+	// DeleteFailed counts mirror deletions the provider did not confirm;
+	// they are tried again on the next run.
+	DeleteFailed     int            `json:"delete_failed,omitempty"`
 	Requests         int64          `json:"requests"`
 	Retries          int64          `json:"retries"`
 	DurationSeconds  float64        `json:"duration_seconds"`
@@ -135,6 +138,7 @@ func (r *Report) Summary(w io.Writer) {
 	line("added", r.Added, nil)
 	line("updated", r.Updated, nil)
 	line("deleted", r.Deleted, nil)
+	line("not deleted", r.DeleteFailed, nil)
 	line("skipped", r.Skipped, r.SkippedByReason)
 	line("rejected", r.Rejected, r.RejectedByReason)
 	line("failed", r.Failed, r.FailedByReason)

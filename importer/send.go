@@ -19,6 +19,9 @@ import (
 type job struct {
 	batch providers.Batch
 	texts []string // the file's text of each contact's row, for --rejects
+	fps   []uint64 // each contact's fingerprint, for the state
+	// deletion marks a mirror deletion, whose outcomes are not rows.
+	deletion bool
 }
 
 type batchKey struct {
@@ -33,15 +36,16 @@ type batcher struct {
 	open map[batchKey]*job
 }
 
-func (b *batcher) add(op providers.Op, c *mapping.Contact, text string) {
+func (b *batcher) add(op providers.Op, c *mapping.Contact, text string, fp uint64) {
 	k := batchKey{op, c.Tag}
 	j := b.open[k]
 	if j == nil {
-		j = &job{batch: providers.Batch{Op: op, Tag: c.Tag, Contacts: make([]*mapping.Contact, 0, b.size)}}
+		j = &job{batch: providers.Batch{Op: op, Tag: c.Tag, Contacts: make([]*mapping.Contact, 0, b.size)}, deletion: op == providers.OpDelete}
 		b.open[k] = j
 	}
 	j.batch.Contacts = append(j.batch.Contacts, c)
 	j.texts = append(j.texts, text)
+	j.fps = append(j.fps, fp)
 	if len(j.batch.Contacts) == b.size {
 		delete(b.open, k)
 		b.out <- j
@@ -101,7 +105,8 @@ func (r *run) process(j *job) []event {
 	if err == nil {
 		evs := make([]event, len(results))
 		for i, res := range results {
-			evs[i] = event{line: j.batch.Contacts[i].Line, text: j.texts[i], outcome: res.Outcome, reason: res.Reason}
+			evs[i] = j.event(i, res.Outcome, res.Reason, "")
+			evs[i].id = res.ID
 		}
 		return evs
 	}
@@ -117,7 +122,7 @@ func (r *run) process(j *job) []event {
 		left, right := j.split()
 		return append(r.process(left), r.process(right)...)
 	case class == providers.Row:
-		return []event{{line: j.batch.Contacts[0].Line, text: j.texts[0], outcome: pe.RowOutcome(), reason: pe.Reason, detail: r.redact(pe.Error())}}
+		return []event{j.event(0, pe.RowOutcome(), pe.Reason, r.redact(pe.Error()))}
 	case class == providers.Retryable:
 		return j.fail("retries_exhausted", r.redact(err.Error()))
 	case class == providers.Fatal:
@@ -135,19 +140,28 @@ func (r *run) process(j *job) []event {
 	}
 }
 
+// event says what became of the job's i-th contact.
+func (j *job) event(i int, o providers.Outcome, reason, detail string) event {
+	c := j.batch.Contacts[i]
+	return event{line: c.Line, text: j.texts[i], outcome: o, reason: reason, detail: detail,
+		key: c.Key, fingerprint: j.fps[i], deletion: j.deletion}
+}
+
 func (j *job) fail(reason, detail string) []event {
 	evs := make([]event, len(j.batch.Contacts))
-	for i, c := range j.batch.Contacts {
-		evs[i] = event{line: c.Line, text: j.texts[i], outcome: providers.Failed, reason: reason, detail: detail}
+	for i := range j.batch.Contacts {
+		evs[i] = j.event(i, providers.Failed, reason, detail)
 	}
 	return evs
 }
 
 func (j *job) split() (*job, *job) {
 	h := len(j.batch.Contacts) / 2
-	left := &job{batch: providers.Batch{Op: j.batch.Op, Tag: j.batch.Tag, Contacts: j.batch.Contacts[:h]}, texts: j.texts[:h]}
-	right := &job{batch: providers.Batch{Op: j.batch.Op, Tag: j.batch.Tag, Contacts: j.batch.Contacts[h:]}, texts: j.texts[h:]}
-	return left, right
+	half := func(from, to int) *job {
+		return &job{batch: providers.Batch{Op: j.batch.Op, Tag: j.batch.Tag, Contacts: j.batch.Contacts[from:to]},
+			texts: j.texts[from:to], fps: j.fps[from:to], deletion: j.deletion}
+	}
+	return half(0, h), half(h, len(j.batch.Contacts))
 }
 
 // retry runs op under the run's retry policy: retryable errors are retried

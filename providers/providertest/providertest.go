@@ -219,6 +219,7 @@ func (h *harness) modes(t *testing.T) {
 			h.seed(t, e, rows[:2])
 			opts := h.options(e, writeFile(t, rows))
 			opts.Mode = mode
+			opts.StateFile = filepath.Join(t.TempDir(), "state.db") // mirror needs one
 			rep, err := h.run(t, context.Background(), opts)
 			if !h.reg.Capabilities.Supports(mode) {
 				var ue *importer.UsageError

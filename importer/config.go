@@ -1,0 +1,78 @@
+package importer
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Credentials gathers a provider's credential variables for a run: the
+// environment wins; missing ones come from the config file, one section per
+// provider:
+//
+//	octopush:
+//	  OCTOPUSH_API_LOGIN: me@example.com
+//	  OCTOPUSH_API_KEY: "..."
+//
+// configPath is --config; "" means the default file, which may be absent.
+// A config file others can read is refused: it holds secrets.
+func Credentials(provider string, names []string, configPath string, getenv func(string) string) (map[string]string, error) {
+	creds := map[string]string{}
+	complete := true
+	for _, n := range names {
+		creds[n] = getenv(n)
+		complete = complete && creds[n] != ""
+	}
+	path, explicit := configPath, configPath != ""
+	if !explicit {
+		path = DefaultConfigPath(getenv)
+	}
+	if complete && !explicit {
+		return creds, nil
+	}
+	info, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) && !explicit {
+		return creds, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("config file: %w", err)
+	}
+	if info.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("config file %s holds credentials but others may read it (mode %04o): run chmod 600 %s", path, info.Mode().Perm(), path)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config file: %w", err)
+	}
+	var sections map[string]map[string]string
+	if err := yaml.Unmarshal(data, &sections); err != nil {
+		return nil, fmt.Errorf("config file %s: %w", path, err)
+	}
+	for _, n := range names {
+		if creds[n] == "" {
+			creds[n] = sections[provider][n]
+		}
+	}
+	return creds, nil
+}
+
+// DefaultConfigPath is $XDG_CONFIG_HOME/contactsync/config.yaml, or
+// ~/.config/contactsync/config.yaml.
+func DefaultConfigPath(getenv func(string) string) string {
+	return filepath.Join(userDir(getenv, "XDG_CONFIG_HOME", ".config"), "config.yaml")
+}
+
+// userDir is contactsync's directory under an XDG base directory.
+func userDir(getenv func(string) string, xdg, fallback string) string {
+	if dir := getenv(xdg); dir != "" {
+		return filepath.Join(dir, "contactsync")
+	}
+	if home := getenv("HOME"); home != "" {
+		return filepath.Join(home, fallback, "contactsync")
+	}
+	return filepath.Join(os.TempDir(), "contactsync")
+}
