@@ -5,4 +5,5 @@ import (
 	_ "contactsync/providers/amootsms" // register amootsms
 	_ "contactsync/providers/avosms"   // register avosms
 	_ "contactsync/providers/octopush" // register octopush
+	_ "contactsync/providers/smstools" // register smstools
 )
