@@ -18,24 +18,26 @@ import (
 
 // run is one import in progress.
 type run struct {
-	opts       Options
-	caps       providers.Capabilities
-	name       string
-	provider   providers.Provider // nil in a dry run
-	transport  *pacedTransport
-	file       *os.File
-	reader     *mapping.Reader
-	columns    *mapping.Columns
-	region     string
-	state      *state // nil with --state none and in tests that do not ask for it
-	normaliser *mapping.Normaliser
-	existing   map[uint64]string
-	report     *Report
-	rejects    *rejectsWriter
-	progress   *progress
-	secrets    []string
-	retries    atomic.Int64
-	start      time.Time
+	opts      Options
+	caps      providers.Capabilities
+	name      string
+	provider  providers.Provider // nil in a dry run
+	transport *pacedTransport
+	file      *os.File
+	reader    *mapping.Reader
+	columns   *mapping.Columns
+	region    string
+	state     *state // nil with --state none and in tests that do not ask for it
+	// stateWrites carries confirmed batches from the collector to writeState.
+	stateWrites chan []stateWrite
+	normaliser  *mapping.Normaliser
+	existing    map[uint64]string
+	report      *Report
+	rejects     *rejectsWriter
+	progress    *progress
+	secrets     []string
+	retries     atomic.Int64
+	start       time.Time
 	// sample, when set, collects what inspect shows.
 	sample *sample
 
@@ -146,7 +148,18 @@ func (r *run) pipeline() error {
 	producers.Go(func() { r.sendAll(jobs, events) })
 	go func() { producers.Wait(); close(events) }()
 
+	stateDone := make(chan struct{})
+	if r.state != nil {
+		r.stateWrites = make(chan []stateWrite, 64)
+		go func() { r.writeState(r.stateWrites); close(stateDone) }()
+	} else {
+		close(stateDone)
+	}
 	collectErr := r.collect(events)
+	if r.stateWrites != nil {
+		close(r.stateWrites)
+	}
+	<-stateDone
 	r.progress.finish()
 
 	r.haltMu.Lock()
@@ -506,16 +519,44 @@ func (r *run) collect(events <-chan []event) error {
 				}
 			}
 		}
-		if r.state != nil && len(writes) > 0 {
-			if err := r.state.apply(writes); err != nil {
-				r.halt(reasonAborted, &StateError{Err: err})
-				r.cancel()
-			}
+		if r.stateWrites != nil && len(writes) > 0 {
+			r.stateWrites <- writes
 		}
 		r.progress.update(r.report, false)
 	}
 	r.progress.update(r.report, true)
 	return writeErr
+}
+
+// writeState journals confirmed batches. While one transaction syncs to
+// disk the next batches queue, and the next transaction takes all of them
+// (group commit): a sync costs milliseconds, and one per batch would cap the
+// import at a few hundred batches a second. Nothing is written before the
+// provider confirmed it.
+func (r *run) writeState(batches <-chan []stateWrite) {
+	var pending []stateWrite
+	for first := range batches {
+		pending = append(pending[:0], first...)
+	drain:
+		for {
+			select {
+			case more, ok := <-batches:
+				if !ok {
+					break drain
+				}
+				pending = append(pending, more...)
+			default:
+				break drain
+			}
+		}
+		if err := r.state.apply(pending); err != nil {
+			r.halt(reasonAborted, &StateError{Err: err})
+			r.cancel()
+			for range batches { // the collector must not block on a dead writer
+			}
+			return
+		}
+	}
 }
 
 // countDeletion accounts for a mirror deletion, which is not a row.

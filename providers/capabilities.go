@@ -74,7 +74,11 @@ func (c Capabilities) Describe(name string) string {
 	}
 	fmt.Fprintf(&b, "%s\n", name)
 	fmt.Fprintf(&b, "  --list        %s\n", c.ListHelp)
-	fmt.Fprintf(&b, "  batch size    %d contacts per request (default --batch-size %d)\n", c.MaxBatch, c.Pacing.BatchSize)
+	if c.MaxBatch == 1 {
+		fmt.Fprintf(&b, "  batch size    one contact per request (the API has no batch endpoint)\n")
+	} else {
+		fmt.Fprintf(&b, "  batch size    up to %d contacts per request (default --batch-size %d)\n", c.MaxBatch, c.Pacing.BatchSize)
+	}
 	fmt.Fprintf(&b, "  modes         %s\n", strings.Join(modes, ", "))
 	fmt.Fprintf(&b, "  phone format  %s\n", c.PhoneFormat)
 	fmt.Fprintf(&b, "  fields        %s\n", strings.Join(c.Fields, ", "))

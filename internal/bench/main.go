@@ -54,6 +54,7 @@ func main() {
 	fmt.Printf("%-34s %+9.1f MB from %d to %d rows\n", "dry run peak RSS growth", float64(dlarge.rssKB-dsmall.rssKB)/1024, *small, *rows)
 	imp := measure(*bin, *dir, "sandbox import, --rate 0", largeFile, "--sandbox", "--rate", "0")
 	fmt.Printf("%-34s %10d contacts sent, %.0f contacts/s, %d requests\n", "sandbox import", imp.sent, float64(imp.sent)/imp.wall.Seconds(), imp.requests)
+	measureState(*bin, *dir, largeFile, dlarge)
 	if !*skipRate {
 		measureRate(*bin, *dir)
 	}
@@ -68,9 +69,14 @@ type result struct {
 
 // measure runs the binary on file and reports wall time and peak RSS.
 func measure(bin, dir, name, file string, extra ...string) result {
+	return measureEnv(bin, dir, name, file, nil, extra...)
+}
+
+func measureEnv(bin, dir, name, file string, env []string, extra ...string) result {
 	report := filepath.Join(dir, "report.json")
-	args := append([]string{"import", file, "--provider", "octopush", "--list", "bench", "--region", "FR", "--quiet", "--report", report}, extra...)
+	args := append([]string{"import", file, "--provider", "octopush", "--list", "bench", "--region", "FR", "--quiet", "--report", report, "--state", "none"}, extra...)
 	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = os.Stderr
 	start := time.Now()
 	err := cmd.Run()
@@ -88,6 +94,25 @@ func measure(bin, dir, name, file string, extra ...string) result {
 	rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
 	fmt.Printf("%-34s %10d %12.0f %9.2fs %7.1f MB\n", name+" "+filepath.Base(file), rep.Rows, float64(rep.Rows)/wall.Seconds(), wall.Seconds(), float64(rss)/1024)
 	return result{wall: wall, rssKB: rss, sent: rep.Added + rep.Updated, requests: rep.Requests}
+}
+
+// measureState imports the large file with a state file against an
+// emulator in this process (as a real provider is in another one), then
+// runs the unchanged file again: that rerun must send nothing and run at
+// least at half the dry run's rate.
+func measureState(bin, dir, file string, dry result) {
+	srv := httptest.NewServer(octopush.NewEmulator(providers.SandboxOptions{}))
+	defer srv.Close()
+	state := filepath.Join(dir, "state.db")
+	os.Remove(state)
+	env := []string{"OCTOPUSH_API_LOGIN=" + octopush.SandboxLogin, "OCTOPUSH_API_KEY=" + octopush.SandboxKey}
+	args := []string{"--endpoint", srv.URL, "--rate", "0", "--state", state}
+	plain := measureEnv(bin, dir, "import without state, --rate 0", file, env, "--endpoint", srv.URL, "--rate", "0", "--list", "bench-plain")
+	fmt.Printf("%-34s %10d contacts sent, %.0f contacts/s\n", "import without state", plain.sent, float64(plain.sent)/plain.wall.Seconds())
+	first := measureEnv(bin, dir, "import with state, --rate 0", file, env, args...)
+	fmt.Printf("%-34s %10d contacts sent, %.0f contacts/s, %d requests\n", "import with state", first.sent, float64(first.sent)/first.wall.Seconds(), first.requests)
+	again := measureEnv(bin, dir, "rerun, unchanged, with state", file, env, args...)
+	fmt.Printf("%-34s %d requests, %.0f%% of the dry run's rate\n", "unchanged rerun", again.requests, 100*dry.wall.Seconds()/again.wall.Seconds())
 }
 
 // measureRate runs an import paced at 20 requests/s against a server that
