@@ -393,3 +393,22 @@ func TestSandboxEveryProvider(t *testing.T) {
 		})
 	}
 }
+
+// A second SIGINT does not wait for the requests in flight.
+func TestSecondSignalExitsAtOnce(t *testing.T) {
+	s := subjects[0]
+	reached := make(chan struct{})
+	srv := s.serve(t, providers.SandboxOptions{Faults: providers.Faults{Latency: 20 * time.Second}}, countRequests(1, func() { close(reached) }))
+	dir := t.TempDir()
+	cmd := subprocess(t, srv.sb.Credentials(), s.args(srv, s.file(t, 10, nil, nil), filepath.Join(dir, "state.db"), filepath.Join(dir, "report.json")))
+	<-reached
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGINT)
+	time.Sleep(100 * time.Millisecond) // the first signal is handled
+	cmd.Process.Signal(syscall.SIGINT)
+	cmd.Wait()
+	// The request in flight takes 20 s; the first signal alone would wait for it.
+	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted || time.Since(start) > 10*time.Second {
+		t.Fatalf("exit %d after %v", code, time.Since(start))
+	}
+}

@@ -32,14 +32,16 @@ const (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first SIGINT or SIGTERM stops the run gracefully; the second exits
+	// at once. One channel sees both, so no signal falls between handlers.
+	ctx, cancel := context.WithCancel(context.Background())
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		// A second signal exits at once.
-		<-ctx.Done()
-		stop()
-		again := make(chan os.Signal, 1)
-		signal.Notify(again, os.Interrupt, syscall.SIGTERM)
-		<-again
+		<-signals
+		fmt.Fprintln(os.Stderr, "contactsync: interrupted; letting the requests in flight finish (interrupt again to stop at once)")
+		cancel()
+		<-signals
 		fmt.Fprintln(os.Stderr, "contactsync: second interrupt, exiting now")
 		os.Exit(exitInterrupted)
 	}()

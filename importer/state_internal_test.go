@@ -1,6 +1,8 @@
 package importer
 
 import (
+	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 )
@@ -56,5 +58,27 @@ func TestJournalEncoding(t *testing.T) {
 	}
 	if _, err := decodeWrites(encodeWrites(writes)[:12]); err == nil {
 		t.Fatal("a truncated record was read")
+	}
+}
+
+// A state that cannot be written stops the run: carrying on would forget
+// what was sent.
+func TestStateWriteFailureStopsTheRun(t *testing.T) {
+	s, err := openState(filepath.Join(t.TempDir(), "state.db"), "p", "a", "l")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &run{report: newReport(), state: s}
+	r.stop, r.stopSend = context.WithCancel(context.Background())
+	r.sendCtx, r.cancel = context.WithCancel(context.Background())
+	s.db.Close() // the disk went away
+	batches := make(chan []stateWrite, 2)
+	batches <- []stateWrite{{key: 1, record: stateRecord{kind: recordSent, fingerprint: 1}}}
+	batches <- []stateWrite{{key: 2, record: stateRecord{kind: recordSent, fingerprint: 2}}}
+	close(batches)
+	r.writeState(batches)
+	var se *StateError
+	if !errors.As(r.haltErr, &se) || r.halted() != reasonAborted || r.sendCtx.Err() == nil {
+		t.Fatalf("halt %q, error %v, requests cancelled: %v", r.halted(), r.haltErr, r.sendCtx.Err() != nil)
 	}
 }
