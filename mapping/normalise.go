@@ -235,33 +235,10 @@ func (n *Normaliser) civilityOf(v string) Civility { return civilityWords[foldVa
 // "Mr" → "male"), before they are read.
 func (n *Normaliser) mapValues(r *Record) {
 	for f, m := range n.values {
-		var cell *string
-		switch f {
-		case FieldPhone:
-			cell = &r.Phone
-		case FieldCountry:
-			cell = &r.Country
-		case FieldFirstName:
-			cell = &r.FirstName
-		case FieldLastName:
-			cell = &r.LastName
-		case FieldFullName:
-			cell = &r.FullName
-		case FieldEmail:
-			cell = &r.Email
-		case FieldBirthday:
-			cell = &r.Birthday
-		case FieldCivility:
-			cell = &r.Civility
-		case FieldTag:
-			cell = &r.Tag
-		case FieldID:
-			cell = &r.ID
-		default:
-			continue
-		}
-		if v, ok := m[foldValue(*cell)]; ok {
-			*cell = v
+		if cell := r.cell(f); cell != nil {
+			if v, ok := m[foldValue(*cell)]; ok {
+				*cell = v
+			}
 		}
 	}
 }

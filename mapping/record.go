@@ -48,3 +48,30 @@ type Record struct {
 	// Custom holds the provider free fields the mapping assigned to slots.
 	Custom [customSlots]string `csv:"custom" csv[]:"8"`
 }
+
+// cell returns the field's cell of the record, nil for a field it lacks.
+func (r *Record) cell(f Field) *string {
+	switch f {
+	case FieldPhone:
+		return &r.Phone
+	case FieldCountry:
+		return &r.Country
+	case FieldFirstName:
+		return &r.FirstName
+	case FieldLastName:
+		return &r.LastName
+	case FieldFullName:
+		return &r.FullName
+	case FieldEmail:
+		return &r.Email
+	case FieldBirthday:
+		return &r.Birthday
+	case FieldCivility:
+		return &r.Civility
+	case FieldTag:
+		return &r.Tag
+	case FieldID:
+		return &r.ID
+	}
+	return nil
+}

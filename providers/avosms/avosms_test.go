@@ -20,6 +20,7 @@ import (
 	"contactsync/importer"
 	"contactsync/mapping"
 	"contactsync/providers"
+	"contactsync/providers/providertest"
 )
 
 var testCreds = map[string]string{envID: "me@example.com", envKey: "secret-key-123"}
@@ -29,15 +30,8 @@ var testCreds = map[string]string{envID: "me@example.com", envKey: "secret-key-1
 // it.
 func newServer(t *testing.T, h http.HandlerFunc) *Client {
 	t.Helper()
-	mux := http.NewServeMux()
-	mux.Handle("/prefix/", h)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		t.Errorf("request outside the endpoint's path: %s", r.URL.Path)
-		http.NotFound(w, r)
-	})
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	c, err := New(providers.Config{Endpoint: srv.URL + "/prefix", Credentials: testCreds, HTTPClient: srv.Client()})
+	endpoint, client := providertest.PrefixedServer(t, h)
+	c, err := New(providers.Config{Endpoint: endpoint, Credentials: testCreds, HTTPClient: client})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"contactsync/mapping"
 	"contactsync/providers"
+	"contactsync/providers/providertest"
 )
 
 var testCreds = map[string]string{envLogin: "me@example.com", envKey: "secret-key-123"}
@@ -22,15 +23,8 @@ var testCreds = map[string]string{envLogin: "me@example.com", envKey: "secret-ke
 // ignored --endpoint's path would miss every route.
 func newTestClient(t *testing.T, h http.HandlerFunc) *Client {
 	t.Helper()
-	mux := http.NewServeMux()
-	mux.Handle("/prefix/", h)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		t.Errorf("request outside the endpoint's path: %s", r.URL.Path)
-		http.NotFound(w, r)
-	})
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	c, err := New(providers.Config{Endpoint: srv.URL + "/prefix", Credentials: testCreds, HTTPClient: srv.Client()})
+	endpoint, client := providertest.PrefixedServer(t, h)
+	c, err := New(providers.Config{Endpoint: endpoint, Credentials: testCreds, HTTPClient: client})
 	if err != nil {
 		t.Fatal(err)
 	}

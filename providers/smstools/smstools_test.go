@@ -19,6 +19,7 @@ import (
 	"contactsync/importer"
 	"contactsync/mapping"
 	"contactsync/providers"
+	"contactsync/providers/providertest"
 )
 
 var testCreds = map[string]string{envClientID: "client-7", envClientSecret: "secret-value-123"}
@@ -28,8 +29,7 @@ var testCreds = map[string]string{envClientID: "client-7", envClientSecret: "sec
 // that has not been opened.
 func newClient(t *testing.T, h http.HandlerFunc) *Client {
 	t.Helper()
-	mux := http.NewServeMux()
-	mux.HandleFunc("/prefix/", func(w http.ResponseWriter, r *http.Request) {
+	endpoint, client := providertest.PrefixedServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		for name, want := range map[string]string{"X-Client-Id": "client-7", "X-Client-Secret": "secret-value-123", "Accept": "application/json"} {
 			if got := r.Header.Get(name); got != want {
 				t.Errorf("%s %s: header %s = %q, want %q", r.Method, r.URL.Path, name, got, want)
@@ -39,14 +39,8 @@ func newClient(t *testing.T, h http.HandlerFunc) *Client {
 			t.Errorf("%s %s, want /prefix/v1/contact", r.Method, r.URL.Path)
 		}
 		h(w, r)
-	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		t.Errorf("request outside the endpoint's path: %s", r.URL.Path)
-		http.NotFound(w, r)
-	})
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	c, err := New(providers.Config{Endpoint: srv.URL + "/prefix", Credentials: testCreds, HTTPClient: srv.Client()})
+	}))
+	c, err := New(providers.Config{Endpoint: endpoint, Credentials: testCreds, HTTPClient: client})
 	if err != nil {
 		t.Fatal(err)
 	}
