@@ -150,7 +150,7 @@ func (r *run) pipeline() error {
 
 	stateDone := make(chan struct{})
 	if r.state != nil {
-		r.stateWrites = make(chan []stateWrite, 64)
+		r.stateWrites = make(chan []stateWrite, 512)
 		go func() { r.writeState(r.stateWrites); close(stateDone) }()
 	} else {
 		close(stateDone)

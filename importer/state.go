@@ -106,45 +106,77 @@ func (s *state) close() error {
 	return err
 }
 
-// fold applies the journal to the tree in one transaction, in key order, the
-// later write of a number winning, and empties the journal.
+// fold applies the journal to the tree, in key order, the later write of a
+// number winning, then empties the journal. The writes go in transactions of
+// foldChunk consecutive keys, each touching one stretch of the tree, so that
+// bbolt never holds the whole tree in memory; a crash part-way leaves the
+// journal whole, and folding it again writes the same values.
 func (s *state) fold() error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	var all []stateWrite
+	err := s.db.View(func(tx *bolt.Tx) error {
 		j := tx.Bucket(s.journal)
-		var all []stateWrite
-		err := j.ForEach(func(_, v []byte) error {
-			writes, err := decodeWrites(v)
-			all = append(all, writes...)
+		// Counted first: growing a slice of a million writes by doubling
+		// held two copies of it at once.
+		n := 0
+		if err := j.ForEach(func(_, v []byte) error {
+			c, err := countWrites(v)
+			n += c
+			return err
+		}); err != nil {
+			return err
+		}
+		all = make([]stateWrite, 0, n)
+		return j.ForEach(func(_, v []byte) error {
+			var err error
+			all, err = decodeWrites(all, v)
 			return err
 		})
-		if err != nil || len(all) == 0 {
+	})
+	if err != nil || len(all) == 0 {
+		return err
+	}
+	// A stable sort keeps journal order among writes of one number; the
+	// last of them is the one kept.
+	slices.SortStableFunc(all, func(a, b stateWrite) int { return cmp.Compare(a.key, b.key) })
+	last := all[:0]
+	for i, w := range all {
+		if i+1 == len(all) || all[i+1].key != w.key {
+			last = append(last, w)
+		}
+	}
+	for chunk := range slices.Chunk(last, foldChunk) {
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			b := tx.Bucket(s.bucket)
+			var k [8]byte
+			for _, w := range chunk {
+				binary.BigEndian.PutUint64(k[:], w.key)
+				var err error
+				if w.delete {
+					err = b.Delete(k[:])
+				} else {
+					err = b.Put(k[:], encodeRecord(w.record))
+				}
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
 			return err
 		}
-		// A stable sort keeps journal order among writes of one number.
-		slices.SortStableFunc(all, func(a, b stateWrite) int { return cmp.Compare(a.key, b.key) })
-		b := tx.Bucket(s.bucket)
-		var k [8]byte
-		for i, w := range all {
-			if i+1 < len(all) && all[i+1].key == w.key {
-				continue
-			}
-			binary.BigEndian.PutUint64(k[:], w.key)
-			if w.delete {
-				err = b.Delete(k[:])
-			} else {
-				err = b.Put(k[:], encodeRecord(w.record))
-			}
-			if err != nil {
-				return err
-			}
-		}
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
 		if err := tx.DeleteBucket(s.journal); err != nil {
 			return err
 		}
-		_, err = tx.CreateBucket(s.journal)
+		_, err := tx.CreateBucket(s.journal)
 		return err
 	})
 }
+
+// foldChunk is how many numbers one folding transaction writes.
+const foldChunk = 20_000
 
 // lookup calls get with a function that reads records, inside one read
 // transaction.
@@ -197,8 +229,25 @@ func encodeWrites(writes []stateWrite) []byte {
 	return b
 }
 
-func decodeWrites(b []byte) ([]stateWrite, error) {
-	var out []stateWrite
+// countWrites counts the writes of one journal record.
+func countWrites(b []byte) (int, error) {
+	n := 0
+	for len(b) > 0 {
+		if len(b) < 9 {
+			return 0, errors.New("truncated journal record")
+		}
+		size, w := binary.Uvarint(b[8:])
+		if w <= 0 || uint64(len(b)-8-w) < size {
+			return 0, errors.New("truncated journal record")
+		}
+		b = b[8+w+int(size):]
+		n++
+	}
+	return n, nil
+}
+
+// decodeWrites appends the writes of one journal record to out.
+func decodeWrites(out []stateWrite, b []byte) ([]stateWrite, error) {
 	for len(b) > 0 {
 		if len(b) < 9 {
 			return nil, errors.New("truncated journal record")

@@ -52,11 +52,14 @@ func TestStateJournalSurvivesACrash(t *testing.T) {
 func TestJournalEncoding(t *testing.T) {
 	writes := []stateWrite{{key: 1 << 60, record: stateRecord{kind: recordSent, fingerprint: 1, id: "abc"}}, {key: 3, delete: true},
 		{key: 4, record: stateRecord{kind: recordRejected, fingerprint: 2, reason: "opted_out"}}}
-	got, err := decodeWrites(encodeWrites(writes))
+	if n, err := countWrites(encodeWrites(writes)); n != 3 || err != nil {
+		t.Fatalf("count %d %v", n, err)
+	}
+	got, err := decodeWrites(nil, encodeWrites(writes))
 	if err != nil || len(got) != 3 || got[0] != writes[0] || got[1] != writes[1] || got[2] != writes[2] {
 		t.Fatalf("%+v %v", got, err)
 	}
-	if _, err := decodeWrites(encodeWrites(writes)[:12]); err == nil {
+	if _, err := decodeWrites(nil, encodeWrites(writes)[:12]); err == nil {
 		t.Fatal("a truncated record was read")
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -33,7 +34,14 @@ func main() {
 	gen := flag.String("gen", "", "only write a file of -rows rows to this path")
 	seed := flag.Uint64("seed", 1, "generator seed")
 	skipRate := flag.Bool("skip-rate", false, "skip the --rate measurement (it takes about 15 s)")
+	serve := flag.String("serve", "", "only serve an Octopush emulator on this address (used by the harness itself)")
+	latency := flag.Duration("latency", 0, "with -serve: the emulator's latency")
 	flag.Parse()
+
+	if *serve != "" {
+		check(http.ListenAndServe(*serve, octopush.NewEmulator(providers.SandboxOptions{Faults: providers.Faults{Latency: *latency}})))
+		return
+	}
 
 	if *gen != "" {
 		check(writeFile(*gen, *rows, *seed))
@@ -101,18 +109,42 @@ func measureEnv(bin, dir, name, file string, env []string, extra ...string) resu
 // runs the unchanged file again: that rerun must send nothing and run at
 // least at half the dry run's rate.
 func measureState(bin, dir, file string, dry result) {
-	srv := httptest.NewServer(octopush.NewEmulator(providers.SandboxOptions{}))
-	defer srv.Close()
+	url, stop := emulatorProcess(0)
+	defer stop()
 	state := filepath.Join(dir, "state.db")
 	os.Remove(state)
 	env := []string{"OCTOPUSH_API_LOGIN=" + octopush.SandboxLogin, "OCTOPUSH_API_KEY=" + octopush.SandboxKey}
-	args := []string{"--endpoint", srv.URL, "--rate", "0", "--state", state}
-	plain := measureEnv(bin, dir, "import without state, --rate 0", file, env, "--endpoint", srv.URL, "--rate", "0", "--list", "bench-plain")
+	args := []string{"--endpoint", url, "--rate", "0", "--state", state}
+	plain := measureEnv(bin, dir, "import without state, --rate 0", file, env, "--endpoint", url, "--rate", "0", "--list", "bench-plain")
 	fmt.Printf("%-34s %10d contacts sent, %.0f contacts/s\n", "import without state", plain.sent, float64(plain.sent)/plain.wall.Seconds())
 	first := measureEnv(bin, dir, "import with state, --rate 0", file, env, args...)
 	fmt.Printf("%-34s %10d contacts sent, %.0f contacts/s, %d requests\n", "import with state", first.sent, float64(first.sent)/first.wall.Seconds(), first.requests)
 	again := measureEnv(bin, dir, "rerun, unchanged, with state", file, env, args...)
 	fmt.Printf("%-34s %d requests, %.0f%% of the dry run's rate\n", "unchanged rerun", again.requests, 100*dry.wall.Seconds()/again.wall.Seconds())
+}
+
+// emulatorProcess serves an Octopush emulator from a child process. A child's
+// peak RSS counts the pages it shared with its parent before exec, so the
+// harness must stay small: the emulator, which grows with every contact it
+// stores, runs apart.
+func emulatorProcess(latency time.Duration) (url string, stop func()) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	check(err)
+	addr := ln.Addr().String()
+	ln.Close()
+	self, err := os.Executable()
+	check(err)
+	cmd := exec.Command(self, "-serve", addr, "-latency", latency.String())
+	cmd.Stderr = os.Stderr
+	check(cmd.Start())
+	for range 100 {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return "http://" + addr, func() { cmd.Process.Kill(); cmd.Wait() }
 }
 
 // measureRate runs an import paced at 20 requests/s against a server that
