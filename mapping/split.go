@@ -171,7 +171,10 @@ func (s *splitter) scanRecord() {
 		s.reject(start, first, &Problem{Reason: ReasonBrokenQuotes, Detail: "a quote is opened or closed in the wrong place"})
 		return
 	}
-	rec := bytes.Join(lines, nil)
+	rec := first // nearly every record is one line: no copy
+	if len(lines) > 1 {
+		rec = bytes.Join(lines, nil)
+	}
 	if bytes.IndexByte(rec, 0) >= 0 {
 		s.reject(start, rec, &Problem{Reason: ReasonInvalidBytes, Detail: "the row holds a NUL byte"})
 		return
