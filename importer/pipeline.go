@@ -361,12 +361,12 @@ func (r *run) planChunk(c *chunk, seen *keySet, b *batcher) []event {
 			fp = fingerprint(ct)
 		}
 		if prev != nil && prev[i].fingerprint == fp {
-			switch prev[i].kind {
-			case recordSent:
+			switch {
+			case prev[i].sent():
 				ev.outcome, ev.reason = providers.Skipped, "unchanged"
 				evs = append(evs, ev)
 				continue
-			case recordRejected:
+			case prev[i].kind == recordRejected:
 				ev.outcome, ev.reason, ev.text = providers.Rejected, prev[i].reason, w.row.Text
 				ev.detail = "the provider refused this row in an earlier run; change it to send it again"
 				evs = append(evs, ev)
@@ -495,8 +495,10 @@ func (r *run) collect(events <-chan []event) error {
 			}
 			if r.state != nil && e.key != 0 {
 				switch e.outcome {
-				case providers.Added, providers.Updated:
-					writes = append(writes, stateWrite{key: e.key, record: stateRecord{kind: recordSent, fingerprint: e.fingerprint, id: e.id}})
+				case providers.Added:
+					writes = append(writes, stateWrite{key: e.key, record: stateRecord{kind: recordAdded, fingerprint: e.fingerprint, id: e.id}})
+				case providers.Updated:
+					writes = append(writes, stateWrite{key: e.key, record: stateRecord{kind: recordUpdated, fingerprint: e.fingerprint, id: e.id}})
 				case providers.Rejected:
 					writes = append(writes, stateWrite{key: e.key, record: stateRecord{kind: recordRejected, fingerprint: e.fingerprint, reason: e.reason}})
 				}

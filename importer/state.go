@@ -40,15 +40,16 @@ type state struct {
 
 // The kinds of record.
 const (
-	recordSent     byte = 1 // the provider confirmed these fields
+	recordAdded    byte = 1 // the provider confirmed these fields, adding the contact
 	recordRejected byte = 2 // the provider refused these fields: not sent again until they change
+	recordUpdated  byte = 3 // the provider confirmed these fields, updating the contact
 )
 
 // stateRecord is what the state holds for one number.
 type stateRecord struct {
 	kind        byte
 	fingerprint uint64
-	id          string // recordSent: the provider's contact ID
+	id          string // added or updated: the provider's contact ID
 	reason      string // recordRejected: the report's reason
 }
 
@@ -272,17 +273,20 @@ func decodeWrites(out []stateWrite, b []byte) ([]stateWrite, error) {
 	return out, nil
 }
 
-// sent calls fn for every number the provider confirmed, in key order.
+// sent calls fn for every number the provider holds, in key order.
 func (s *state) sent(fn func(key uint64, r stateRecord)) error {
 	return s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(s.bucket).ForEach(func(k, v []byte) error {
-			if r, ok := decodeRecord(v); ok && r.kind == recordSent && len(k) == 8 {
+			if r, ok := decodeRecord(v); ok && r.sent() && len(k) == 8 {
 				fn(binary.BigEndian.Uint64(k), r)
 			}
 			return nil
 		})
 	})
 }
+
+// sent reports whether the provider holds the record's fields.
+func (r stateRecord) sent() bool { return r.kind == recordAdded || r.kind == recordUpdated }
 
 func encodeRecord(r stateRecord) []byte {
 	extra := r.id
@@ -301,7 +305,7 @@ func decodeRecord(v []byte) (stateRecord, bool) {
 	}
 	r := stateRecord{kind: v[0], fingerprint: binary.BigEndian.Uint64(v[1:9])}
 	switch r.kind {
-	case recordSent:
+	case recordAdded, recordUpdated:
 		r.id = string(v[9:])
 	case recordRejected:
 		r.reason = string(v[9:])

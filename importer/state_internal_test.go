@@ -15,7 +15,7 @@ func TestStateJournalSurvivesACrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sent := stateRecord{kind: recordSent, fingerprint: 7, id: "42"}
+	sent := stateRecord{kind: recordAdded, fingerprint: 7, id: "42"}
 	refused := stateRecord{kind: recordRejected, fingerprint: 9, reason: "invalid_phone"}
 	if err := s.apply([]stateWrite{{key: 1, record: sent}, {key: 2, record: sent}}); err != nil {
 		t.Fatal(err)
@@ -50,13 +50,14 @@ func TestStateJournalSurvivesACrash(t *testing.T) {
 }
 
 func TestJournalEncoding(t *testing.T) {
-	writes := []stateWrite{{key: 1 << 60, record: stateRecord{kind: recordSent, fingerprint: 1, id: "abc"}}, {key: 3, delete: true},
+	writes := []stateWrite{{key: 1 << 60, record: stateRecord{kind: recordAdded, fingerprint: 1, id: "abc"}}, {key: 3, delete: true},
+		{key: 5, record: stateRecord{kind: recordUpdated, fingerprint: 3, id: "x"}},
 		{key: 4, record: stateRecord{kind: recordRejected, fingerprint: 2, reason: "opted_out"}}}
-	if n, err := countWrites(encodeWrites(writes)); n != 3 || err != nil {
+	if n, err := countWrites(encodeWrites(writes)); n != 4 || err != nil {
 		t.Fatalf("count %d %v", n, err)
 	}
 	got, err := decodeWrites(nil, encodeWrites(writes))
-	if err != nil || len(got) != 3 || got[0] != writes[0] || got[1] != writes[1] || got[2] != writes[2] {
+	if err != nil || len(got) != 4 || got[0] != writes[0] || got[1] != writes[1] || got[2] != writes[2] || got[3] != writes[3] {
 		t.Fatalf("%+v %v", got, err)
 	}
 	if _, err := decodeWrites(nil, encodeWrites(writes)[:12]); err == nil {
@@ -76,8 +77,8 @@ func TestStateWriteFailureStopsTheRun(t *testing.T) {
 	r.sendCtx, r.cancel = context.WithCancel(context.Background())
 	s.db.Close() // the disk went away
 	batches := make(chan []stateWrite, 2)
-	batches <- []stateWrite{{key: 1, record: stateRecord{kind: recordSent, fingerprint: 1}}}
-	batches <- []stateWrite{{key: 2, record: stateRecord{kind: recordSent, fingerprint: 2}}}
+	batches <- []stateWrite{{key: 1, record: stateRecord{kind: recordAdded, fingerprint: 1}}}
+	batches <- []stateWrite{{key: 2, record: stateRecord{kind: recordAdded, fingerprint: 2}}}
 	close(batches)
 	r.writeState(batches)
 	var se *StateError
