@@ -164,12 +164,15 @@ func measureRate(bin, dir string) {
 	defer srv.Close()
 	file := filepath.Join(dir, "rate.csv")
 	check(writeFile(file, requests, 7))
-	cmd := exec.Command(bin, "import", file, "--provider", "octopush", "--list", "bench", "--region", "FR", "--quiet",
+	cmd := exec.Command(bin, "import", file, "--provider", "octopush", "--list", "bench", "--region", "FR", "--quiet", "--state", "none",
 		"--endpoint", srv.URL, "--batch-size", "1", "--rate", fmt.Sprint(rate), "--burst", fmt.Sprint(burst))
 	cmd.Env = append(os.Environ(), "OCTOPUSH_API_LOGIN="+octopush.SandboxLogin, "OCTOPUSH_API_KEY="+octopush.SandboxKey)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil && cmd.ProcessState.ExitCode() != 1 {
 		check(err)
+	}
+	if len(times) < 2 {
+		check(fmt.Errorf("the --rate run sent %d requests", len(times)))
 	}
 	sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
 	span := times[len(times)-1].Sub(times[0]).Seconds()
