@@ -204,8 +204,6 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 			}
 			cfg.Endpoint, cfg.Credentials = url, sb.Credentials()
 			creds = cfg.Credentials
-		} else if err := providers.MissingCredentials(opts.Credentials, caps.Credentials); err != nil {
-			return nil, &UsageError{Err: fmt.Errorf("%s: %w", reg.Name, err)}
 		}
 		if r.provider, err = reg.New(cfg); err != nil {
 			return nil, &UsageError{Err: fmt.Errorf("%s: %w", reg.Name, err)}

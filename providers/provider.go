@@ -158,6 +158,19 @@ type Config struct {
 	HTTPClient *http.Client
 }
 
+// Ready is what every provider's New does first: it refuses a config whose
+// required credentials are missing, naming them, and fills in a default HTTP
+// client.
+func (c Config) Ready(required []string) (Config, error) {
+	if err := missingCredentials(c.Credentials, required); err != nil {
+		return c, err
+	}
+	if c.HTTPClient == nil {
+		c.HTTPClient = http.DefaultClient
+	}
+	return c, nil
+}
+
 // Credential returns the value of one credential variable.
 func (c Config) Credential(name string) string { return c.Credentials[name] }
 

@@ -60,9 +60,9 @@ func namesLocked() []string {
 	return names
 }
 
-// MissingCredentials returns an error naming the variables of names that
+// missingCredentials returns an error naming the variables of names that
 // have no value in creds, or nil.
-func MissingCredentials(creds map[string]string, names []string) error {
+func missingCredentials(creds map[string]string, names []string) error {
 	var missing []string
 	for _, n := range names {
 		if creds[n] == "" {

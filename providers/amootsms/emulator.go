@@ -37,9 +37,7 @@ func NewEmulator(opts providers.SandboxOptions) *Emulator {
 	e.Harness = providers.NewHarness(opts, func(w http.ResponseWriter, _ *http.Request) {
 		answer(w, "ServerError", nil)
 	})
-	mux := http.NewServeMux()
-	mux.HandleFunc("/", e.route)
-	e.handler = e.Wrap(mux)
+	e.handler = e.Wrap(http.HandlerFunc(e.route))
 	return e
 }
 

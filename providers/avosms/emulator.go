@@ -55,9 +55,7 @@ func NewEmulator(opts providers.SandboxOptions) *Emulator {
 	e.Harness = providers.NewHarness(opts, func(w http.ResponseWriter, _ *http.Request) {
 		reply(w, "ERR_901")
 	})
-	mux := http.NewServeMux()
-	mux.HandleFunc("/", e.route)
-	e.handler = e.Wrap(mux)
+	e.handler = e.Wrap(http.HandlerFunc(e.route))
 	return e
 }
 

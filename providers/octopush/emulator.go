@@ -66,9 +66,7 @@ func NewEmulator(opts providers.SandboxOptions) *Emulator {
 	e.Harness = providers.NewHarness(opts, func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, errorResponse{Code: 500, Message: "Cannot process the request, please retry"})
 	})
-	mux := http.NewServeMux()
-	mux.HandleFunc("/", e.route)
-	e.handler = e.Wrap(mux)
+	e.handler = e.Wrap(http.HandlerFunc(e.route))
 	return e
 }
 

@@ -70,11 +70,9 @@ var _ providers.Provider = (*Client)(nil)
 
 // New returns a client; the credentials must be set.
 func New(cfg providers.Config) (*Client, error) {
-	if err := providers.MissingCredentials(cfg.Credentials, capabilities.Credentials); err != nil {
+	cfg, err := cfg.Ready(capabilities.Credentials)
+	if err != nil {
 		return nil, err
-	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = http.DefaultClient
 	}
 	return &Client{cfg: cfg, login: cfg.Credential(envLogin), key: cfg.Credential(envKey)}, nil
 }

@@ -51,9 +51,7 @@ func NewEmulator(opts providers.SandboxOptions) *Emulator {
 	e.Harness = providers.NewHarness(opts, func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusInternalServerError, "105", "Server issue, try again")
 	})
-	mux := http.NewServeMux()
-	mux.HandleFunc("/", e.route)
-	e.handler = e.Wrap(mux)
+	e.handler = e.Wrap(http.HandlerFunc(e.route))
 	return e
 }
 

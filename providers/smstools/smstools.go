@@ -73,11 +73,9 @@ var _ providers.Provider = (*Client)(nil)
 
 // New returns a client; the credentials must be set.
 func New(cfg providers.Config) (*Client, error) {
-	if err := providers.MissingCredentials(cfg.Credentials, capabilities.Credentials); err != nil {
+	cfg, err := cfg.Ready(capabilities.Credentials)
+	if err != nil {
 		return nil, err
-	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = http.DefaultClient
 	}
 	return &Client{cfg: cfg, id: cfg.Credential(envClientID), secret: cfg.Credential(envClientSecret)}, nil
 }
