@@ -112,9 +112,6 @@ func NewHarness(opts SandboxOptions, transient http.HandlerFunc) *Harness {
 	return &Harness{opts: opts, transient: transient, rng: rand.New(rand.NewPCG(opts.Faults.Seed, 0x5eed))}
 }
 
-// Options returns the options the harness was built with.
-func (h *Harness) Options() SandboxOptions { return h.opts }
-
 // Requests counts the requests received.
 func (h *Harness) Requests() int {
 	h.mu.Lock()
