@@ -20,15 +20,25 @@ demo: build
 	@echo "JSON report: out/demo-report.json   rejected rows: out/demo-rejects.csv"
 
 # vet, staticcheck, every test with -race, and a short run of each fuzz target.
+# The short run is a count of executions per target (a few seconds each),
+# not a duration: a wall-clock -fuzztime races Go's fuzz coordinator at the
+# deadline and may fail with "context deadline exceeded" and no failing input
+# (golang/go#75804, not fixed in Go 1.26), which would fail CI for nothing.
 test: lint
 	$(GO) test -race -count=1 ./...
-	@$(MAKE) --no-print-directory fuzz FUZZTIME=5s
+	$(GO) test ./mapping -run '^$$' -fuzz '^FuzzReader$$' -fuzztime 3000x
+	$(GO) test ./mapping -run '^$$' -fuzz '^FuzzParsePhone$$' -fuzztime 30000x
+	$(GO) test ./mapping -run '^$$' -fuzz '^FuzzPhoneFastPath$$' -fuzztime 30000x
+	$(GO) test ./importer -run '^$$' -fuzz '^FuzzDryRunAccounting$$' -fuzztime 8000x
 
 lint:
 	@unformatted=$$(gofmt -l .); [ -z "$$unformatted" ] || { echo "gofmt needed: $$unformatted"; exit 1; }
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
 
+# Each target for FUZZTIME (default 1m). A duration can end in a spurious
+# "context deadline exceeded" with no failing input (golang/go#75804); a
+# count such as FUZZTIME=200000x cannot.
 fuzz:
 	$(GO) test ./mapping -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./mapping -run '^$$' -fuzz '^FuzzParsePhone$$' -fuzztime $(FUZZTIME)
