@@ -57,6 +57,9 @@ type Options struct {
 	// MaxErrors stops the run once that many rows failed for provider
 	// reasons (0: no limit).
 	MaxErrors int
+	// RequireMobile rejects rows whose only number is a landline instead
+	// of sending them with a warning.
+	RequireMobile bool
 
 	// Retry bounds the retries of one request.
 	Retry RetryPolicy
@@ -179,7 +182,8 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 	if err != nil {
 		return nil, usagef("%s: %w", opts.File, err)
 	}
-	cols, err := resolveColumns(opts.Mapping, rd.Header(), caps.CustomFields)
+	cols, err := resolveColumns(opts.Mapping, rd.Header(), mapping.DetectOptions{
+		Custom: caps.CustomFields, ProviderFields: caps.Fields, Provider: reg.Name})
 	if err != nil {
 		return nil, usagef("%s: %w", opts.File, err)
 	}
@@ -213,7 +217,16 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 		}
 	}
 	r.region = firstNonEmpty(opts.Region, cols.Spec().Region, list.Region, caps.DefaultRegion)
-	if r.normaliser, err = mapping.NewNormaliser(cols, mapping.NormaliserOptions{Region: r.region, OnlyRegion: list.Region}); err != nil {
+	window, err := rd.Peek(sniffRows)
+	if err != nil {
+		return nil, usagef("%s: %w", opts.File, err)
+	}
+	sample := make([]mapping.Record, len(window))
+	for i := range window {
+		sample[i] = window[i].Record
+	}
+	if r.normaliser, err = mapping.NewNormaliser(cols, mapping.NormaliserOptions{Region: r.region, OnlyRegion: list.Region,
+		RequireMobile: opts.RequireMobile, Sample: sample}); err != nil {
 		return nil, &UsageError{Err: err}
 	}
 	r.existing = list.Existing
@@ -310,7 +323,11 @@ func checkOptions(o *Options, caps providers.Capabilities) error {
 	return nil
 }
 
-func resolveColumns(mappingFile string, header, custom []string) (*mapping.Columns, error) {
+// sniffRows is the sniffing window: the rows read ahead to decide what the
+// header alone cannot (the order of day and month in dates).
+const sniffRows = 1000
+
+func resolveColumns(mappingFile string, header []string, o mapping.DetectOptions) (*mapping.Columns, error) {
 	var spec *mapping.Spec
 	if mappingFile != "" {
 		s, err := mapping.LoadSpec(mappingFile)
@@ -319,9 +336,9 @@ func resolveColumns(mappingFile string, header, custom []string) (*mapping.Colum
 		}
 		spec = s
 	} else {
-		spec = mapping.Detect(header, custom)
+		spec = mapping.Detect(header, o)
 	}
-	return mapping.Resolve(spec, header, custom)
+	return mapping.Resolve(spec, header, o.Custom)
 }
 
 // open asks the provider about the target list, with the run's retry policy.

@@ -313,7 +313,7 @@ func TestInsertModeLeavesExistingAlone(t *testing.T) {
 
 func TestRejectsFile(t *testing.T) {
 	e := newEnv(t, providers.SandboxOptions{}, nil)
-	file := writeFile(t, "c.csv", "name;mobile;note\n=1+2;nope;a\nok;0612345678;b\nragged;0612345679\ndup;+33612345678;-1\n")
+	file := writeFile(t, "c.csv", "name;mobile;note\n=1+2;nope;a\nok;0612345678;b\nragged;0612345679;b;c\ndup;+33612345678;-1\n")
 	opts := e.options(file)
 	opts.RejectsFile = filepath.Join(t.TempDir(), "rejects.csv")
 	rep, err := importer.Run(context.Background(), opts)
@@ -324,7 +324,7 @@ func TestRejectsFile(t *testing.T) {
 	data, _ := os.ReadFile(opts.RejectsFile)
 	want := "\uFEFFname;mobile;note;row;status;reason;detail\n" +
 		"'=1+2;nope;a;2;rejected;invalid_phone;\"\"\"nope\"\" is not a valid phone number for region FR\"\n" +
-		"ragged;0612345679;;4;rejected;wrong_column_count;\"the row has 2 columns; the header has 3\"\n"
+		"ragged;0612345679;b;c;4;rejected;wrong_column_count;\"the row has 4 cells; the header has 3\"\n"
 	if string(data) != want {
 		t.Fatalf("rejects file\n%s\nwant\n%s", data, want)
 	}
@@ -422,7 +422,7 @@ func TestWarningsListed(t *testing.T) {
 	}
 	want := []importer.WarningRow{
 		{Row: 2, Field: "email", Reason: "invalid_email", Detail: `"nope" is not an e-mail address`},
-		{Row: 2, Field: "birthday", Reason: "invalid_date", Detail: `"31/02/1990" is not a date in yyyy-mm-dd, dd/mm/yyyy or Excel form`},
+		{Row: 2, Field: "birthday", Reason: "invalid_date", Detail: `"31/02/1990" is not a date in yyyy-mm-dd, dd/mm/yyyy or Excel form (the column is read day first)`},
 	}
 	if fmt.Sprint(rep.WarningRows) != fmt.Sprint(want) || rep.Warnings["invalid_date"] != 1 || rep.Added != 2 {
 		t.Fatalf("warnings %+v %v", rep.WarningRows, rep.Warnings)

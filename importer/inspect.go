@@ -25,16 +25,25 @@ type InspectOptions struct {
 	WriteMapping string
 	// Rows is how many contacts to show as they would be sent.
 	Rows int
+	// RequireMobile counts rows whose only number is a landline as rejected.
+	RequireMobile bool
 }
 
 // Inspection is what inspect decided and found.
 type Inspection struct {
 	File, Encoding, Delimiter, Region string
 	EncodingGiven, DelimiterGiven     bool
-	Columns                           []InspectedColumn
-	Report                            *Report // of the dry run over the whole file
-	Contacts                          []*mapping.Contact
-	Problems                          []WarningRow
+	// HeaderLine is the line the header was found on (1 unless a title or
+	// a note comes first).
+	HeaderLine int
+	// DateOrder says how dates are read (day or month first) and why.
+	DateOrder string
+	// Notes says what detection decided that the user may want to know.
+	Notes    []string
+	Columns  []InspectedColumn
+	Report   *Report // of the dry run over the whole file
+	Contacts []*mapping.Contact
+	Problems []WarningRow
 }
 
 // InspectedColumn is one column of the file and the field it feeds.
@@ -64,7 +73,7 @@ func Inspect(ctx context.Context, o InspectOptions) (*Inspection, error) {
 		}
 	}
 	opts := Options{File: o.File, Provider: reg.Name, Region: o.Region, Mapping: o.Mapping,
-		Delimiter: o.Delimiter, Encoding: o.Encoding, DryRun: true}
+		Delimiter: o.Delimiter, Encoding: o.Encoding, DryRun: true, RequireMobile: o.RequireMobile}
 	opts.applyDefaults(reg.Capabilities)
 	r, err := prepare(ctx, opts, reg)
 	if err != nil {
@@ -78,13 +87,13 @@ func Inspect(ctx context.Context, o InspectOptions) (*Inspection, error) {
 	}
 	in := &Inspection{File: o.File, Encoding: rep.Encoding, Delimiter: rep.Delimiter, Region: r.region,
 		EncodingGiven: o.Encoding != "", DelimiterGiven: o.Delimiter != 0, Report: rep,
-		Contacts: r.sample.contacts, Problems: r.sample.problems}
+		Contacts: r.sample.contacts, Problems: r.sample.problems, HeaderLine: r.reader.HeaderLine(),
+		Notes: r.columns.Spec().Notes}
+	if r.columns.Spec().Fields[mapping.FieldBirthday] != nil {
+		in.DateOrder = r.normaliser.DateOrder()
+	}
 	for i, h := range r.columns.Header {
-		field := string(r.columns.Field[i])
-		if field == "" {
-			field = r.columns.Custom[i]
-		}
-		in.Columns = append(in.Columns, InspectedColumn{Name: h, Field: field})
+		in.Columns = append(in.Columns, InspectedColumn{Name: h, Field: r.columns.Describe(i)})
 	}
 	if o.WriteMapping != "" {
 		spec := *r.columns.Spec()
@@ -120,6 +129,12 @@ func (in *Inspection) Print(w io.Writer) {
 	fmt.Fprintf(w, "%s\n", in.File)
 	fmt.Fprintf(w, "  encoding   %s (%s)\n", in.Encoding, how(in.EncodingGiven))
 	fmt.Fprintf(w, "  delimiter  %s (%s)\n", in.Delimiter, how(in.DelimiterGiven))
+	if in.HeaderLine > 1 {
+		fmt.Fprintf(w, "  header     line %d (the lines above it are a title or a note, and are skipped)\n", in.HeaderLine)
+	}
+	if in.DateOrder != "" {
+		fmt.Fprintf(w, "  dates      %s\n", in.DateOrder)
+	}
 	if in.Region != "" {
 		fmt.Fprintf(w, "  region     %s, for numbers without an international prefix\n", in.Region)
 	} else {
@@ -138,13 +153,16 @@ func (in *Inspection) Print(w io.Writer) {
 		fmt.Fprintf(tw, "  %d\t%s\t→ %s\n", i+1, c.Name, field)
 	}
 	tw.Flush()
+	for _, n := range in.Notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
 
 	if len(in.Contacts) > 0 {
 		fmt.Fprintf(w, "\nfirst rows as they would be sent\n")
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "  line\tphone\tfirst name\tlast name\temail\tbirthday\tcivility\ttag\tcustom")
+		fmt.Fprintln(tw, "  line\tphone\tfrom column\tfirst name\tlast name\temail\tbirthday\tcivility\ttag\tcustom")
 		for _, c := range in.Contacts {
-			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Line, c.Phone, c.FirstName, c.LastName,
+			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Line, c.Phone, c.PhoneFrom, c.FirstName, c.LastName,
 				c.Email, c.Birthday, c.Civility, c.Tag, customList(c.Custom))
 		}
 		tw.Flush()
@@ -163,7 +181,7 @@ func (in *Inspection) Print(w io.Writer) {
 		}
 	}
 	if len(rep.Warnings) > 0 {
-		fmt.Fprintf(w, "  values left empty: %s\n", reasonList(rep.Warnings))
+		fmt.Fprintf(w, "  warnings: %s\n", reasonList(rep.Warnings))
 		for _, wr := range rep.WarningRows[:min(len(rep.WarningRows), 10)] {
 			fmt.Fprintf(w, "    line %d: %s: %s\n", wr.Row, wr.Field, wr.Detail)
 		}

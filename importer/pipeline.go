@@ -228,6 +228,9 @@ func (r *run) normalise(c *chunk) {
 			continue
 		}
 		w.contact, w.warnings, w.problem = r.normaliser.Normalise(w.row.Line, &w.row.Record)
+		if w.row.Warning != nil {
+			w.warnings = append(w.warnings, *w.row.Warning)
+		}
 		if w.contact != nil && r.opts.Tag != "" {
 			w.contact.Tag = mapping.CleanTags(r.opts.Tag + "," + w.contact.Tag)
 		}

@@ -35,7 +35,9 @@ type Contact struct {
 	Phone string
 	// Key is Phone's digits as an integer: unique per number, 8 bytes, the
 	// key of in-file dedupe and of the sync state.
-	Key       uint64
+	Key uint64
+	// PhoneFrom names the column the number was chosen from.
+	PhoneFrom string
 	FirstName string
 	LastName  string
 	Email     string

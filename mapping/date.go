@@ -7,12 +7,69 @@ import (
 	"time"
 )
 
-// dateFormat is how a date column is written. The zero value reads ISO
-// dates, day-first dates (dd/mm/yyyy, the French, Spanish and Persian
-// habit), Jalali dates (yyyy/mm/dd with a year below 1500) and Excel serial
-// numbers; month-first dates only when the mapping says so.
+// dateFormat is how a date column is written. The zero layout reads ISO
+// dates, Jalali dates (yyyy/mm/dd with a year below 1500), Excel serial
+// numbers, and dates with the day and month in the order the column shows
+// (monthFirst): a value such as 7/23/1980 in the sniffing window makes the
+// whole column month-first, 23/07/1980 day-first; with no such value the
+// region's habit decides (guessed), and each value that reads both ways is
+// counted as ambiguous.
 type dateFormat struct {
-	layout string // "", "yyyy-mm-dd", "dd/mm/yyyy", "mm/dd/yyyy", "excel"
+	layout     string // "", "yyyy-mm-dd", "dd/mm/yyyy", "mm/dd/yyyy", "excel"
+	monthFirst bool
+	guessed    bool   // no value of the window showed the order
+	evidence   string // the value that showed it
+}
+
+// monthFirstRegions write dates month first: the United States and the
+// countries that follow its habit.
+var monthFirstRegions = map[string]bool{"US": true, "AS": true, "GU": true, "MP": true, "PR": true, "UM": true,
+	"VI": true, "PH": true, "FM": true, "MH": true, "PW": true, "BZ": true}
+
+// decideDateOrder reads the order of a date column from its first values.
+func decideDateOrder(values []string, region string) dateFormat {
+	var dayFirst, monthFirst int
+	var dayEvidence, monthEvidence string
+	for _, v := range values {
+		n, parts, ok := dateParts(asciiDigits(strings.TrimSpace(v)))
+		if !ok || len(parts[0]) == 4 {
+			continue
+		}
+		switch {
+		case n[0] > 12 && n[0] <= 31 && n[1] >= 1 && n[1] <= 12:
+			if dayFirst == 0 {
+				dayEvidence = v
+			}
+			dayFirst++
+		case n[1] > 12 && n[1] <= 31 && n[0] >= 1 && n[0] <= 12:
+			if monthFirst == 0 {
+				monthEvidence = v
+			}
+			monthFirst++
+		}
+	}
+	switch {
+	case monthFirst > dayFirst:
+		return dateFormat{monthFirst: true, evidence: strings.TrimSpace(monthEvidence)}
+	case dayFirst > 0:
+		return dateFormat{evidence: strings.TrimSpace(dayEvidence)}
+	}
+	return dateFormat{monthFirst: monthFirstRegions[strings.ToUpper(region)], guessed: true}
+}
+
+// describe says how the column's dates are read, and why.
+func (f dateFormat) describe() string {
+	order := "day first"
+	if f.monthFirst || f.layout == "mm/dd/yyyy" {
+		order = "month first"
+	}
+	switch {
+	case f.layout != "":
+		return order + ", as the mapping says"
+	case f.guessed:
+		return order + ", the region's habit: no date of the first rows shows the order"
+	}
+	return fmt.Sprintf("%s, as %q shows", order, f.evidence)
 }
 
 func parseDateFormat(s string) (dateFormat, error) {
@@ -24,57 +81,71 @@ func parseDateFormat(s string) (dateFormat, error) {
 }
 
 func (f dateFormat) String() string {
-	if f.layout == "" {
-		return "yyyy-mm-dd, dd/mm/yyyy or Excel form"
+	switch {
+	case f.layout != "":
+		return f.layout + " form"
+	case f.monthFirst:
+		return "yyyy-mm-dd, mm/dd/yyyy or Excel form (the column is read month first)"
 	}
-	return f.layout + " form"
+	return "yyyy-mm-dd, dd/mm/yyyy or Excel form (the column is read day first)"
 }
 
-// parse reads a date and returns it as yyyy-mm-dd.
-func (f dateFormat) parse(s string) (string, bool) {
-	s = asciiDigits(strings.TrimSpace(s))
-	if f.layout == "excel" || f.layout == "" {
-		if d, ok := excelSerial(s); ok {
-			return d, true
-		}
-		if f.layout == "excel" {
-			return "", false
-		}
-	}
-	// Drop a time of day: "1980-05-23 00:00:00", "1980-05-23T00:00:00Z".
+// dateParts cuts a date into its three numbers, dropping a time of day
+// ("1980-05-23 00:00:00", "1980-05-23T00:00:00Z").
+func dateParts(s string) (n [3]int, parts []string, ok bool) {
 	if i := strings.IndexAny(s, " T"); i > 0 {
 		s = s[:i]
 	}
-	parts := strings.FieldsFunc(s, func(r rune) bool { return r == '/' || r == '-' || r == '.' })
+	parts = strings.FieldsFunc(s, func(r rune) bool { return r == '/' || r == '-' || r == '.' })
 	if len(parts) != 3 {
-		return "", false
+		return n, nil, false
 	}
-	n := [3]int{}
 	for i, p := range parts {
 		v, err := strconv.Atoi(p)
 		if err != nil || v < 0 {
-			return "", false
+			return n, nil, false
 		}
 		n[i] = v
+	}
+	return n, parts, true
+}
+
+// parse reads a date and returns it as yyyy-mm-dd; ambiguous says the
+// order was guessed and the value reads both ways.
+func (f dateFormat) parse(s string) (date string, ambiguous, ok bool) {
+	s = asciiDigits(strings.TrimSpace(s))
+	if f.layout == "excel" || f.layout == "" {
+		if d, ok := excelSerial(s); ok {
+			return d, false, true
+		}
+		if f.layout == "excel" {
+			return "", false, false
+		}
+	}
+	n, parts, ok := dateParts(s)
+	if !ok {
+		return "", false, false
 	}
 	var y, m, d int
 	switch {
 	case len(parts[0]) == 4: // year first: ISO, or Jalali
 		if f.layout == "dd/mm/yyyy" || f.layout == "mm/dd/yyyy" {
-			return "", false
+			return "", false, false
 		}
 		y, m, d = n[0], n[1], n[2]
 		if y >= 1300 && y < 1500 {
 			y, m, d = jalaliToGregorian(y, m, d, n[1] >= 1 && n[1] <= 12 && n[2] >= 1 && n[2] <= 31)
 		}
 	case f.layout == "yyyy-mm-dd":
-		return "", false
-	case f.layout == "mm/dd/yyyy":
+		return "", false, false
+	case f.layout == "mm/dd/yyyy" || f.layout == "" && f.monthFirst:
 		m, d, y = n[0], n[1], fullYear(parts[2], n[2])
 	default:
 		d, m, y = n[0], n[1], fullYear(parts[2], n[2])
 	}
-	return isoDate(y, m, d)
+	date, ok = isoDate(y, m, d)
+	ambiguous = ok && f.layout == "" && f.guessed && len(parts[0]) != 4 && n[0] != n[1] && n[0] <= 12 && n[1] <= 12
+	return date, ambiguous, ok
 }
 
 // fullYear reads a two-digit year as the most recent such year that is not

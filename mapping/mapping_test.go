@@ -41,7 +41,7 @@ func TestDetect(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			spec := Detect(tt.header, nil)
+			spec := Detect(tt.header, DetectOptions{})
 			got := map[Field]string{}
 			for f, fs := range spec.Fields {
 				got[f] = fs.Column
@@ -54,7 +54,7 @@ func TestDetect(t *testing.T) {
 }
 
 func TestDetectCustomFields(t *testing.T) {
-	spec := Detect([]string{"Phone", "PARAM1", "extra2"}, []string{"param1", "param2"})
+	spec := Detect([]string{"Phone", "PARAM1", "extra2"}, DetectOptions{Custom: []string{"param1", "param2"}})
 	if spec.Custom["param1"] == nil || spec.Custom["param1"].Column != "PARAM1" || spec.Custom["extra2"] != nil {
 		t.Fatalf("custom fields: %+v", spec.Custom)
 	}
@@ -154,7 +154,7 @@ func TestDates(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, ok := f.parse(tt.in)
+		got, _, ok := f.parse(tt.in)
 		if got != tt.want || ok != (tt.want != "") {
 			t.Errorf("parse(%q) with format %q = %q, %v; want %q", tt.in, tt.format, got, ok, tt.want)
 		}
@@ -205,35 +205,35 @@ func TestCleanAndSplitNames(t *testing.T) {
 
 func TestNormalise(t *testing.T) {
 	header := []string{"Nom complet", "Mobile", "Pays", "Courriel", "Naissance", "Civilité", "Fidélité"}
-	spec := Detect(header, nil)
+	spec := Detect(header, DetectOptions{})
 	spec.Custom = map[string]*FieldSpec{"param1": {Column: "Fidélité"}}
 	spec.Fields[FieldCivility].Values = map[string]string{"Dr": "male"}
 	cols, err := Resolve(spec, header, []string{"param1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := NewNormaliser(cols, NormaliserOptions{Region: "FR"})
+	n, err := NewNormaliser(cols, NormaliserOptions{Region: "FR", Sample: []Record{{Birthday: "23/05/1980"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := Record{FullName: "  Marie   Curie ", Phone: "0470 12 34 56", Country: "BE", Email: "M@X.BE", Birthday: "07/11/1967", Civility: "Mme."}
+	rec := Record{FullName: "  Marie   Curie ", Phones: phones("0470 12 34 56"), Country: "BE", Emails: emails("M@X.BE"), Birthday: "07/11/1967", Civility: "Mme."}
 	rec.Custom[0] = "gold"
 	c, warnings, problem := n.Normalise(3, &rec)
 	if problem != nil || len(warnings) != 0 {
 		t.Fatal(problem, warnings)
 	}
-	want := &Contact{Line: 3, Phone: "+32470123456", Key: 32470123456, FirstName: "Marie", LastName: "Curie",
+	want := &Contact{Line: 3, Phone: "+32470123456", Key: 32470123456, PhoneFrom: "Mobile", FirstName: "Marie", LastName: "Curie",
 		Email: "M@x.be", Birthday: "1967-11-07", Civility: CivilityFemale, Custom: map[string]string{"param1": "gold"}}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("got  %+v\nwant %+v", c, want)
 	}
-	c, warnings, _ = n.Normalise(4, &Record{Phone: "0612345678", Email: "nope", Birthday: "31/02/1990", Civility: "Dr"})
+	c, warnings, _ = n.Normalise(4, &Record{Phones: phones("0612345678"), Emails: emails("nope"), Birthday: "31/02/1990", Civility: "Dr"})
 	if c.Email != "" || c.Birthday != "" || len(warnings) != 2 || c.Civility != CivilityMale {
 		t.Fatalf("invalid values must be dropped with warnings: %+v %v", c, warnings)
 	}
 
 	only, _ := NewNormaliser(cols, NormaliserOptions{OnlyRegion: "FR"})
-	if _, _, p := only.Normalise(5, &Record{Phone: "+32470123456"}); p == nil || p.Reason != ReasonCountryMismatch {
+	if _, _, p := only.Normalise(5, &Record{Phones: phones("+32470123456")}); p == nil || p.Reason != ReasonCountryMismatch {
 		t.Fatalf("a Belgian number in a French list: %v", p)
 	}
 	if _, err := NewNormaliser(cols, NormaliserOptions{Region: "XX"}); err == nil {
@@ -281,7 +281,7 @@ func TestValueMaps(t *testing.T) {
 		t.Fatal(err)
 	}
 	n, _ := NewNormaliser(cols, NormaliserOptions{Region: "FR"})
-	c, warnings, p := n.Normalise(2, &Record{Phone: "0470 12 34 56", Country: "belgique", Civility: "DOCTEUR", Birthday: "Inconnu"})
+	c, warnings, p := n.Normalise(2, &Record{Phones: phones("0470 12 34 56"), Country: "belgique", Civility: "DOCTEUR", Birthday: "Inconnu"})
 	if p != nil || len(warnings) != 0 || c.Phone != "+32470123456" || c.Civility != CivilityMale || c.Birthday != "" {
 		t.Fatalf("%+v %v %v", c, warnings, p)
 	}
@@ -290,12 +290,24 @@ func TestValueMaps(t *testing.T) {
 // Outlook writes "0/0/00" for no birthday: that is an empty cell, not a
 // wrong date.
 func TestOutlookEmptyBirthday(t *testing.T) {
-	cols, _ := Resolve(Detect([]string{"Mobile Phone", "Birthday"}, nil), []string{"Mobile Phone", "Birthday"}, nil)
+	cols, _ := Resolve(Detect([]string{"Mobile Phone", "Birthday"}, DetectOptions{}), []string{"Mobile Phone", "Birthday"}, nil)
 	n, _ := NewNormaliser(cols, NormaliserOptions{Region: "US"})
 	for _, b := range []string{"0/0/00", "0/0/0000", "00/00/0000"} {
-		c, warnings, p := n.Normalise(2, &Record{Phone: "(202) 555-0143", Birthday: b})
+		c, warnings, p := n.Normalise(2, &Record{Phones: phones("(202) 555-0143"), Birthday: b})
 		if p != nil || len(warnings) != 0 || c.Birthday != "" {
 			t.Errorf("%q: %+v %v %v", b, c, warnings, p)
 		}
 	}
+}
+
+// phones fills a record's phone slots, best first.
+func phones(p ...string) (out [phoneSlots]string) {
+	copy(out[:], p)
+	return out
+}
+
+// emails fills a record's e-mail slots, best first.
+func emails(e ...string) (out [emailSlots]string) {
+	copy(out[:], e)
+	return out
 }

@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"encoding/csv"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,29 +11,43 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// Warning is a value that was dropped without rejecting its row.
+// Warning is something about a row worth a look that does not reject it: a
+// value dropped (an unreadable date or e-mail), a value read with a doubt
+// (an ambiguous date, a short row), a number that may not receive SMS.
 type Warning struct {
 	Field  Field
-	Reason string // the report's key: invalid_date, invalid_email
+	Reason string // the report's key: invalid_date, landline…
 	Detail string
 }
 
 // Warning reasons.
 const (
-	WarnInvalidDate  = "invalid_date"
-	WarnInvalidEmail = "invalid_email"
+	WarnInvalidDate   = "invalid_date"
+	WarnAmbiguousDate = "ambiguous_date"
+	WarnInvalidEmail  = "invalid_email"
+	WarnLandline      = "landline"
+	WarnShortRow      = "short_row"
+	WarnTrailingCell  = "trailing_delimiter"
 )
+
+// ReasonLandline rejects, with --require-mobile, a row whose only number
+// cannot receive SMS as far as libphonenumber can tell.
+const ReasonLandline = "landline"
 
 // Normaliser turns decoded records into contacts. It is safe for concurrent
 // use: the importer runs one per CPU over the same Normaliser.
 type Normaliser struct {
-	cols       *Columns
-	region     string
-	onlyRegion string
-	birthday   dateFormat
-	values     map[Field]map[string]string // value maps of the spec, keys folded
-	splitName  bool
-	slots      [customSlots]string
+	cols          *Columns
+	region        string
+	onlyRegion    string
+	requireMobile bool
+	birthday      dateFormat
+	values        map[Field]map[string]string // value maps of the spec, keys folded
+	splitName     bool
+	slots         [customSlots]string
+	// emailStars says an e-mail label column exists, whose "* " marks
+	// Google's primary address.
+	emailStars bool
 }
 
 // NormaliserOptions configures a Normaliser.
@@ -43,11 +58,17 @@ type NormaliserOptions struct {
 	// OnlyRegion, when set, rejects numbers of any other country (a list
 	// tied to one country).
 	OnlyRegion string
+	// RequireMobile rejects rows whose best number is a landline, instead
+	// of sending it with a warning.
+	RequireMobile bool
+	// Sample is the first records of the file (the sniffing window): the
+	// order of a birthday column (day or month first) is read from them.
+	Sample []Record
 }
 
 // NewNormaliser prepares the normalisation of rows mapped by c.
 func NewNormaliser(c *Columns, opts NormaliserOptions) (*Normaliser, error) {
-	n := &Normaliser{cols: c, slots: c.slots, values: map[Field]map[string]string{}}
+	n := &Normaliser{cols: c, slots: c.slots, values: map[Field]map[string]string{}, requireMobile: opts.RequireMobile}
 	for _, r := range []*string{&opts.Region, &opts.OnlyRegion} {
 		*r = strings.ToUpper(strings.TrimSpace(*r))
 		if *r != "" && phonenumbers.GetCountryCodeForRegion(*r) == 0 {
@@ -76,6 +97,13 @@ func NewNormaliser(c *Columns, opts NormaliserOptions) (*Normaliser, error) {
 		}
 		n.values[f] = m
 	}
+	if n.birthday.layout == "" {
+		dates := make([]string, len(opts.Sample))
+		for i := range opts.Sample {
+			dates[i] = opts.Sample[i].Birthday
+		}
+		n.birthday = decideDateOrder(dates, n.region)
+	}
 	has := func(f Field) bool {
 		for _, g := range c.Field {
 			if g == f {
@@ -85,14 +113,20 @@ func NewNormaliser(c *Columns, opts NormaliserOptions) (*Normaliser, error) {
 		return false
 	}
 	n.splitName = has(FieldFullName) && !has(FieldFirstName) && !has(FieldLastName)
+	for _, e := range c.Emails {
+		n.emailStars = n.emailStars || e.Label >= 0
+	}
 	return n, nil
 }
 
 // Region returns the default region in use.
 func (n *Normaliser) Region() string { return n.region }
 
+// DateOrder says how day-first or month-first dates are read, and why.
+func (n *Normaliser) DateOrder() string { return n.birthday.describe() }
+
 // Normalise turns one record into a contact. A problem rejects the row;
-// warnings name values that were dropped.
+// warnings name values that were dropped or that deserve a look.
 func (n *Normaliser) Normalise(line int, r *Record) (*Contact, []Warning, *Problem) {
 	if len(n.values) > 0 {
 		n.mapValues(r)
@@ -103,18 +137,24 @@ func (n *Normaliser) Normalise(line int, r *Record) (*Contact, []Warning, *Probl
 			region = rc
 		}
 	}
-	phone, problem := ParsePhone(r.Phone, region)
+	choice, problem := n.choosePhone(r, region)
 	if problem != nil {
 		return nil, nil, problem
 	}
-	if n.onlyRegion != "" && !phone.InRegion(n.onlyRegion) {
-		return nil, nil, &Problem{Reason: ReasonCountryMismatch,
-			Detail: fmt.Sprintf("%s is not a number of %s, the list's country", phone.E164, n.onlyRegion)}
+	phone := choice.phone
+	var warnings []Warning
+	if choice.tier >= tierLandline {
+		detail := fmt.Sprintf("%s (column %q) %s: SMS rarely reaches one", phone.E164, n.cols.Phones[choice.slot].Name, landlineWhy(choice))
+		if n.requireMobile {
+			return nil, nil, &Problem{Reason: ReasonLandline, Detail: detail + "; the row has no mobile number (--require-mobile)"}
+		}
+		warnings = append(warnings, Warning{Field: FieldPhone, Reason: WarnLandline, Detail: detail})
 	}
 	c := &Contact{
 		Line:      line,
 		Phone:     phone.E164,
 		Key:       KeyOf(phone.E164),
+		PhoneFrom: n.cols.Phones[choice.slot].Name,
 		FirstName: CleanName(r.FirstName),
 		LastName:  CleanName(r.LastName),
 		Tag:       CleanTags(r.Tag),
@@ -123,19 +163,20 @@ func (n *Normaliser) Normalise(line int, r *Record) (*Contact, []Warning, *Probl
 	if n.splitName {
 		c.FirstName, c.LastName = SplitFullName(CleanName(r.FullName))
 	}
-	var warnings []Warning
-	if e := strings.TrimSpace(r.Email); e != "" {
-		if email, ok := CleanEmail(e); ok {
-			c.Email = email
-		} else {
-			warnings = append(warnings, Warning{Field: FieldEmail, Reason: WarnInvalidEmail, Detail: fmt.Sprintf("%q is not an e-mail address", e)})
-		}
+	if email, bad := n.chooseEmail(r); email != "" {
+		c.Email = email
+	} else if bad != "" {
+		warnings = append(warnings, Warning{Field: FieldEmail, Reason: WarnInvalidEmail, Detail: fmt.Sprintf("%q is not an e-mail address", bad)})
 	}
 	if b := strings.TrimSpace(r.Birthday); b != "" && !zeroDate(b) {
-		if d, ok := n.birthday.parse(b); ok {
-			c.Birthday = d
-		} else {
+		if d, ambiguous, ok := n.birthday.parse(b); !ok {
 			warnings = append(warnings, Warning{Field: FieldBirthday, Reason: WarnInvalidDate, Detail: fmt.Sprintf("%q is not a date in %s", b, n.birthday)})
+		} else {
+			c.Birthday = d
+			if ambiguous {
+				warnings = append(warnings, Warning{Field: FieldBirthday, Reason: WarnAmbiguousDate,
+					Detail: fmt.Sprintf("%q could be day-first or month-first; read as %s (%s)", b, d, n.birthday.describe())})
+			}
 		}
 	}
 	c.Civility = n.civilityOf(r.Civility)
@@ -235,21 +276,29 @@ func (n *Normaliser) civilityOf(v string) Civility { return civilityWords[foldVa
 // "Mr" → "male"), before they are read.
 func (n *Normaliser) mapValues(r *Record) {
 	for f, m := range n.values {
-		if cell := r.cell(f); cell != nil {
+		r.eachCell(f, func(cell *string) {
 			if v, ok := m[foldValue(*cell)]; ok {
 				*cell = v
 			}
-		}
+		})
 	}
 }
 
 // CleanTags reads a tag or labels cell: several tags separated by commas,
 // semicolons or Google Contacts' ":::", whose system groups ("* myContacts",
-// "* starred") are dropped. It returns them comma-separated, without
-// duplicates.
+// "* starred") are dropped, or written as CSV inside the cell as Mailchimp
+// does ("VIP","Blog"). It returns them comma-separated, without duplicates.
 func CleanTags(s string) string {
 	if s == "" {
 		return ""
+	}
+	if strings.Contains(s, `"`) {
+		cr := csv.NewReader(strings.NewReader(s))
+		cr.LazyQuotes, cr.TrimLeadingSpace, cr.FieldsPerRecord = true, true, -1
+		if rec, err := cr.Read(); err == nil {
+			s = strings.Join(rec, ",")
+		}
+		s = strings.ReplaceAll(s, `"`, "")
 	}
 	parts := strings.FieldsFunc(strings.ReplaceAll(s, ":::", ","), func(r rune) bool { return r == ',' || r == ';' })
 	out := parts[:0]

@@ -18,8 +18,19 @@ const (
 
 // Phone is a parsed, valid number.
 type Phone struct {
-	E164   string
+	E164 string
+	// Type is libphonenumber's: MOBILE, FIXED_LINE, FIXED_LINE_OR_MOBILE
+	// (where the plan cannot tell, as in the US), VOIP…
+	Type   phonenumbers.PhoneNumberType
 	number *phonenumbers.PhoneNumber
+}
+
+// validType types a parsed number; ok is false when it is not valid. It is
+// IsValidNumber's own test (a number is valid when it has a type), so
+// knowing the type costs nothing more than validating.
+func validType(num *phonenumbers.PhoneNumber) (phonenumbers.PhoneNumberType, bool) {
+	t := phonenumbers.GetNumberType(num)
+	return t, t != phonenumbers.UNKNOWN
 }
 
 // InRegion reports whether the number belongs to the ISO country region.
@@ -62,8 +73,11 @@ func ParsePhone(raw, region string) (Phone, *Problem) {
 	}
 	for _, c := range candidates {
 		num, err := phonenumbers.Parse(c, region)
-		if err == nil && phonenumbers.IsValidNumber(num) {
-			return Phone{E164: phonenumbers.Format(num, phonenumbers.E164), number: num}, nil
+		if err != nil {
+			continue
+		}
+		if t, ok := validType(num); ok {
+			return Phone{E164: phonenumbers.Format(num, phonenumbers.E164), Type: t, number: num}, nil
 		}
 	}
 	detail := fmt.Sprintf("%q is not a valid phone number", strings.TrimSpace(raw))

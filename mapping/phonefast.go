@@ -12,7 +12,7 @@ import (
 // optional "+" — without phonenumbers.Parse, whose general-purpose regular
 // expressions (extensions, prefixes) cost three quarters of a row's time.
 // It builds the number from the region's dial plan, taken from
-// libphonenumber's own metadata, and validates it with IsValidNumber. It
+// libphonenumber's own metadata, and validates it as IsValidNumber does. It
 // only answers when its result is the one Parse would give; anything else
 // (a national prefix that is a pattern, a transform rule, an international
 // prefix in national form, a leading zero kept in the national number) goes
@@ -105,8 +105,9 @@ func buildPhone(cc int, national, e164Digits string) (Phone, bool) {
 	}
 	cc32 := int32(cc)
 	num := &phonenumbers.PhoneNumber{CountryCode: &cc32, NationalNumber: &nn}
-	if !phonenumbers.IsValidNumber(num) {
+	t, ok := validType(num)
+	if !ok {
 		return Phone{}, false
 	}
-	return Phone{E164: "+" + e164Digits, number: num}, true
+	return Phone{E164: "+" + e164Digits, Type: t, number: num}, true
 }

@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -33,6 +34,9 @@ type Row struct {
 	Text    string // the row as it is in the file
 	Record  Record // valid when Problem is nil
 	Problem *Problem
+	// Warning says the row was read with a doubt: short, or with a
+	// trailing delimiter.
+	Warning *Warning
 }
 
 // ReaderOptions configures a Reader; zero values mean "detect".
@@ -45,37 +49,57 @@ type ReaderOptions struct {
 // the file. Rows are decoded by gocsv over an encoding/csv.Reader fed by the
 // splitter, so a broken row is reported and skipped, never fatal.
 type Reader struct {
-	comma    rune
-	encoding string
-	sp       *splitter
-	um       *gocsv.Unmarshaller
-	header   []string
+	comma      rune
+	encoding   string
+	sp         *splitter
+	um         *gocsv.Unmarshaller
+	header     []string
+	headerLine int
+	peeked     []Row // rows read ahead by Peek, returned first by Next
 }
 
 // ErrEmpty is returned for a file without a header line.
 var ErrEmpty = errors.New("the file is empty: it has no header line")
 
-// NewReader reads the header of r and prepares to stream its rows.
+// NewReader finds the header of r, reads it, and prepares to stream the
+// rows after it.
 func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
 	text, enc, err := decode(r, opts.Encoding)
 	if err != nil {
 		return nil, err
 	}
 	br := bufio.NewReaderSize(text, 64<<10)
+	sample, _ := br.Peek(64 << 10)
+	if crOnly(sample) {
+		// Classic Mac OS line ends: a CR alone ends a line.
+		br = bufio.NewReaderSize(crToLF{br}, 64<<10)
+		sample, _ = br.Peek(64 << 10)
+	}
+	sample = bytes.TrimPrefix(sample, utf8BOM)
 	comma := opts.Delimiter
+	skip := 0
+	if d, ok := sepHint(sample); ok {
+		// Excel's "sep=;" first line names the delimiter.
+		if comma == 0 {
+			comma = d
+		}
+		skip = 1
+		sample = sample[bytes.IndexByte(sample, '\n')+1:]
+	}
 	if comma == 0 {
-		sample, _ := br.Peek(32 << 10)
-		comma = sniffDelimiter(sample)
+		comma = sniffDelimiter(sample[:min(len(sample), 32<<10)])
 	}
 	if comma >= 0x80 {
 		return nil, fmt.Errorf("delimiter %q is not supported: use , ; | or TAB", comma)
 	}
+	skip += headerOffset(sample, byte(comma))
 	sp := newSplitter(br, byte(comma))
+	sp.skip = skip
 	cr := csv.NewReader(sp)
 	cr.Comma = comma
 	cr.LazyQuotes = false
-	cr.FieldsPerRecord = 0 // the header's count; others are rejected per row
-	cr.ReuseRecord = true  // gocsv copies what it keeps
+	cr.FieldsPerRecord = -1 // the splitter checks cell counts, leniently
+	cr.ReuseRecord = true   // gocsv copies what it keeps
 	um, err := gocsv.NewUnmarshaller(cr, Record{})
 	if errors.Is(err, io.EOF) {
 		return nil, ErrEmpty
@@ -91,7 +115,126 @@ func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
 	for i, h := range um.Headers {
 		header[i] = cleanHeader(h)
 	}
-	return &Reader{comma: comma, encoding: enc, sp: sp, um: um, header: header}, nil
+	return &Reader{comma: comma, encoding: enc, sp: sp, um: um, header: header, headerLine: head.line}, nil
+}
+
+// HeaderLine is the line of the file the header was found on: 1 unless a
+// title, a note or a "sep=" line comes first.
+func (r *Reader) HeaderLine() int { return r.headerLine }
+
+// sepHint reads Excel's "sep=;" first line.
+func sepHint(sample []byte) (rune, bool) {
+	line, _, _ := bytes.Cut(sample, []byte("\n"))
+	line = bytes.TrimRight(line, "\r")
+	if len(line) == 5 && strings.EqualFold(string(line[:4]), "sep=") {
+		return rune(line[4]), true
+	}
+	return 0, false
+}
+
+// crOnly reports a file whose lines end with CR alone (classic Mac OS).
+func crOnly(sample []byte) bool {
+	return bytes.IndexByte(sample, '\n') < 0 && bytes.IndexByte(sample, '\r') >= 0
+}
+
+// crToLF turns CR line ends into LF.
+type crToLF struct{ r io.Reader }
+
+func (c crToLF) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	for i := range p[:n] {
+		if p[i] == '\r' {
+			p[i] = '\n'
+		}
+	}
+	return n, err
+}
+
+// headerOffset finds the header among the first lines of the sample and
+// returns how many physical lines come before it. Exports may open with a
+// title, blank lines or a note (LinkedIn's "Notes:"). The header is the
+// first line that names a phone column and has the file's usual cell
+// count; failing that, the first line that does not look like a preamble.
+// Lines before it must look like a preamble — fewer cells than usual, or
+// one value at most — so a data row is never taken for one.
+func headerOffset(sample []byte, comma byte) int {
+	type record struct {
+		line            int // physical lines before it
+		cells, nonEmpty int
+		text            []byte
+	}
+	var recs []record
+	line := 0
+	for len(sample) > 0 && len(recs) < 50 {
+		start, quoted, commas := line, false, 0
+		var text []byte
+		for len(sample) > 0 {
+			l, rest, found := bytes.Cut(sample, []byte("\n"))
+			if !found && len(recs) > 0 {
+				sample = nil // the sample's last line may be cut
+				break
+			}
+			sample = rest
+			line++
+			text = append(text, l...)
+			text = append(text, '\n')
+			var sc scan
+			quoted, sc = scanQuotes(text[len(text)-len(l)-1:], comma, quoted)
+			commas += sc.commas
+			if !quoted || !sc.ok {
+				break
+			}
+		}
+		if len(text) == 0 || len(bytes.Trim(text, " \t\r\n"+string(comma))) == 0 {
+			continue // blank
+		}
+		rec := record{line: start, cells: commas + 1, text: text}
+		for _, c := range (&Reader{comma: rune(comma)}).Cells(string(text)) {
+			if strings.TrimSpace(c) != "" {
+				rec.nonEmpty++
+			}
+		}
+		recs = append(recs, rec)
+	}
+	if len(recs) < 2 {
+		return 0
+	}
+	counts := map[int]int{}
+	usual := 0
+	for _, r := range recs {
+		counts[r.cells]++
+		if counts[r.cells] > counts[usual] || counts[r.cells] == counts[usual] && r.cells > usual {
+			usual = r.cells
+		}
+	}
+	// One cell fewer than usual is still the file's shape: data rows may
+	// end with an extra delimiter.
+	full := func(r record) bool { return r.cells >= usual-1 }
+	preamble := func(r record) bool { return usual >= 2 && (!full(r) || r.nonEmpty <= 1) }
+	for _, r := range recs {
+		if full(r) && namesPhone((&Reader{comma: rune(comma)}).Cells(string(r.text))) {
+			return r.line
+		}
+		if !preamble(r) {
+			break
+		}
+	}
+	for _, r := range recs {
+		if !preamble(r) {
+			return r.line
+		}
+	}
+	return 0
+}
+
+// namesPhone reports whether a line's cells name a phone column.
+func namesPhone(cells []string) bool {
+	for _, c := range cells {
+		if m, ok := classify(c); ok && m.field == FieldPhone && !m.label && m.kind != KindNever {
+			return true
+		}
+	}
+	return false
 }
 
 // Header returns the file's column names, cleaned of BOMs and stray spaces.
@@ -108,10 +251,37 @@ func (r *Reader) Use(c *Columns) error {
 	return r.um.RenormalizeHeaders(func([]string) []string { return c.tags() })
 }
 
+// Peek reads up to n rows ahead — the sniffing window that decides what
+// the header alone cannot, such as the order of dates — and keeps them for
+// Next.
+func (r *Reader) Peek(n int) ([]Row, error) {
+	for len(r.peeked) < n {
+		row, err := r.read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return r.peeked, err
+		}
+		r.peeked = append(r.peeked, row)
+	}
+	return r.peeked, nil
+}
+
 // Next returns the next row, or io.EOF after the last one. A row that cannot
 // be read comes back with its Problem set, never as an error: errors are for
 // a file that cannot be read on.
 func (r *Reader) Next() (Row, error) {
+	if len(r.peeked) > 0 {
+		row := r.peeked[0]
+		r.peeked[0] = Row{}
+		r.peeked = r.peeked[1:]
+		return row, nil
+	}
+	return r.read()
+}
+
+func (r *Reader) read() (Row, error) {
 	v, err := r.um.Read()
 	if errors.Is(err, io.EOF) {
 		return Row{}, io.EOF
@@ -124,17 +294,11 @@ func (r *Reader) Next() (Row, error) {
 		// Cannot happen: the splitter queues one item per csv record.
 		return Row{}, fmt.Errorf("lost track of rows after line %d", r.sp.line)
 	}
-	row := Row{Line: it.line, Text: it.text, Problem: it.problem}
+	row := Row{Line: it.line, Text: it.text, Problem: it.problem, Warning: it.warning}
 	if row.Problem != nil {
 		return row, nil
 	}
 	if err != nil {
-		var pe *csv.ParseError
-		if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount) {
-			row.Problem = &Problem{Reason: ReasonColumnCount,
-				Detail: fmt.Sprintf("the row has %d columns; the header has %d", len(r.Cells(row.Text)), len(r.header))}
-			return row, nil
-		}
 		row.Problem = &Problem{Reason: ReasonBrokenQuotes, Detail: err.Error()}
 		return row, nil
 	}

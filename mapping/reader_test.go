@@ -18,6 +18,7 @@ type readRow struct {
 	line   int
 	phone  string // the Record's phone, for good rows
 	reason string // the Problem's reason, for bad rows
+	warn   string // the Warning's reason, for rows read with a doubt
 }
 
 func readAll(t testing.TB, input []byte, opts ReaderOptions) (*Reader, []readRow) {
@@ -26,7 +27,7 @@ func readAll(t testing.TB, input []byte, opts ReaderOptions) (*Reader, []readRow
 	if err != nil {
 		t.Fatalf("NewReader: %v", err)
 	}
-	cols, err := Resolve(Detect(r.Header(), nil), r.Header(), nil)
+	cols, err := Resolve(Detect(r.Header(), DetectOptions{}), r.Header(), nil)
 	if err != nil {
 		t.Fatalf("Resolve: %v", err)
 	}
@@ -43,10 +44,13 @@ func readAll(t testing.TB, input []byte, opts ReaderOptions) (*Reader, []readRow
 			t.Fatalf("Next: %v", err)
 		}
 		rr := readRow{line: row.Line}
+		if row.Warning != nil {
+			rr.warn = row.Warning.Reason
+		}
 		if row.Problem != nil {
 			rr.reason = row.Problem.Reason
 		} else {
-			rr.phone = row.Record.Phone
+			rr.phone = row.Record.Phones[0]
 		}
 		rows = append(rows, rr)
 	}
@@ -59,27 +63,41 @@ func TestRead(t *testing.T) {
 		delim rune // expected delimiter
 		want  []readRow
 	}{
-		{"simple", "name,phone\na,1\nb,2\n", ',', []readRow{{2, "1", ""}, {3, "2", ""}}},
-		{"crlf and no final newline", "name,phone\r\na,1\r\nb,2", ',', []readRow{{2, "1", ""}, {3, "2", ""}}},
-		{"semicolons", "nom;téléphone\na;1\n", ';', []readRow{{2, "1", ""}}},
-		{"tabs", "name\tphone\na\t1\n", '\t', []readRow{{2, "1", ""}}},
-		{"pipes", "name|phone\na|1\n", '|', []readRow{{2, "1", ""}}},
-		{"semicolons with commas in values", "nom;téléphone;note\n\"Dupont, Jean\";1;a,b,c\n", ';', []readRow{{2, "1", ""}}},
-		{"utf-8 bom", "\xEF\xBB\xBFphone,name\n1,a\n", ',', []readRow{{2, "1", ""}}},
-		{"blank lines and delimiter-only lines are not rows", "name,phone\n\na,1\n,\n  \nb,2\n,,\n", ',', []readRow{{3, "1", ""}, {6, "2", ""}}},
-		{"ragged rows are rejected, the run goes on", "name,phone\na,1\nb\nc,3,x\nd,4\n", ',',
-			[]readRow{{2, "1", ""}, {3, "", ReasonColumnCount}, {4, "", ReasonColumnCount}, {5, "4", ""}}},
-		{"quoted multi-line cell", "name,phone\n\"a\nb\",1\nc,2\n", ',', []readRow{{2, "1", ""}, {4, "2", ""}}},
-		{"escaped quotes", "name,phone\n\"say \"\"hi\"\"\",1\n", ',', []readRow{{2, "1", ""}}},
-		{"bare quote", "name,phone\na\"b,1\nc,2\n", ',', []readRow{{2, "", ReasonBrokenQuotes}, {3, "2", ""}}},
-		{"text after a closing quote", "name,phone\n\"a\"b,1\nc,2\n", ',', []readRow{{2, "", ReasonBrokenQuotes}, {3, "2", ""}}},
+		{"simple", "name,phone\na,1\nb,2\n", ',', []readRow{{2, "1", "", ""}, {3, "2", "", ""}}},
+		{"crlf and no final newline", "name,phone\r\na,1\r\nb,2", ',', []readRow{{2, "1", "", ""}, {3, "2", "", ""}}},
+		{"semicolons", "nom;téléphone\na;1\n", ';', []readRow{{2, "1", "", ""}}},
+		{"tabs", "name\tphone\na\t1\n", '\t', []readRow{{2, "1", "", ""}}},
+		{"pipes", "name|phone\na|1\n", '|', []readRow{{2, "1", "", ""}}},
+		{"semicolons with commas in values", "nom;téléphone;note\n\"Dupont, Jean\";1;a,b,c\n", ';', []readRow{{2, "1", "", ""}}},
+		{"utf-8 bom", "\xEF\xBB\xBFphone,name\n1,a\n", ',', []readRow{{2, "1", "", ""}}},
+		{"blank lines and delimiter-only lines are not rows", "name,phone\n\na,1\n,\n  \nb,2\n,,\n", ',', []readRow{{3, "1", "", ""}, {6, "2", "", ""}}},
+		{"a row with too many cells is rejected, the run goes on", "name,phone\na,1\nc,3,x\nd,4\n", ',',
+			[]readRow{{2, "1", "", ""}, {3, "", ReasonColumnCount, ""}, {4, "4", "", ""}}},
+		{"short rows are read, with a warning", "name,phone,note\na,1\nb\nd,4,x\n", ',',
+			[]readRow{{2, "1", "", WarnShortRow}, {3, "", "", WarnShortRow}, {4, "4", "", ""}}},
+		{"one trailing delimiter is dropped, with a warning", "name,phone\na,1,\nb,2,\r\nc,3\n", ',',
+			[]readRow{{2, "1", "", WarnTrailingCell}, {3, "2", "", WarnTrailingCell}, {4, "3", "", ""}}},
+		{"a header with a trailing delimiter (Thunderbird)", "name,phone,\na,1,\n", ',', []readRow{{2, "1", "", ""}}},
+		{"quoted multi-line cell", "name,phone\n\"a\nb\",1\nc,2\n", ',', []readRow{{2, "1", "", ""}, {4, "2", "", ""}}},
+		{"escaped quotes", "name,phone\n\"say \"\"hi\"\"\",1\n", ',', []readRow{{2, "1", "", ""}}},
+		{"a quote inside an unquoted cell is text", "name,phone\na\"b,1\nJean \"Jeannot\",2\n", ',', []readRow{{2, "1", "", ""}, {3, "2", "", ""}}},
+		{"a quote inside an unquoted cell can't swallow rows", "name,phone\nJean \"Jeannot,1\nc,2\n", ',', []readRow{{2, "1", "", ""}, {3, "2", "", ""}}},
+		{"text after a closing quote", "name,phone\n\"a\"b,1\nc,2\n", ',', []readRow{{2, "", ReasonBrokenQuotes, ""}, {3, "2", "", ""}}},
 		{"unclosed quote does not swallow the file", "name,phone\n\"a,1\nb,2\nc,3\n", ',',
-			[]readRow{{2, "", ReasonBrokenQuotes}, {3, "2", ""}, {4, "3", ""}}},
-		{"nul byte rejects its row only", "name,phone\na\x00,1\nb,2\n", ',', []readRow{{2, "", ReasonInvalidBytes}, {3, "2", ""}}},
+			[]readRow{{2, "", ReasonBrokenQuotes, ""}, {3, "2", "", ""}, {4, "3", "", ""}}},
+		{"nul byte rejects its row only", "name,phone\na\x00,1\nb,2\n", ',', []readRow{{2, "", ReasonInvalidBytes, ""}, {3, "2", "", ""}}},
 		{"invalid utf-8 rejects its row only", "name,phone\nZoé,1\nb\xff,2\nc,3\n", ',',
-			[]readRow{{2, "1", ""}, {3, "", ReasonInvalidBytes}, {4, "3", ""}}},
+			[]readRow{{2, "1", "", ""}, {3, "", ReasonInvalidBytes, ""}, {4, "3", "", ""}}},
 		{"header only", "name,phone\n", ',', nil},
-		{"leading blank lines", "\n\nname,phone\na,1\n", ',', []readRow{{4, "1", ""}}},
+		{"leading blank lines", "\n\nname,phone\na,1\n", ',', []readRow{{4, "1", "", ""}}},
+		{"classic Mac line ends", "name,phone\ra,1\rb,2\r", ',', []readRow{{2, "1", "", ""}, {3, "2", "", ""}}},
+		{"Excel's sep= line", "sep=;\nname;phone\na;1\n", ';', []readRow{{3, "1", "", ""}}},
+		{"a title line and a blank line above the header", "Adhérents 2024;;\n;;\nnom;prénom;portable\na;b;1\nc;d;2\n", ';',
+			[]readRow{{4, "1", "", ""}, {5, "2", "", ""}}},
+		{"LinkedIn's note above the header", "Notes:\n\"When exporting your connection data, you may notice that some of the email addresses are missing.\"\n\nFirst Name,Last Name,Phone\na,b,1\nc,d,2\n", ',',
+			[]readRow{{5, "1", "", ""}, {6, "2", "", ""}}},
+		{"a data row is never taken for a preamble", "Name,Mobile,Type\nAnn,1,Portable\nBob,2,Mobile\n", ',',
+			[]readRow{{2, "1", "", ""}, {3, "2", "", ""}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -145,7 +163,7 @@ func TestReadEncodings(t *testing.T) {
 			if h := r.Header(); len(h) != 2 || h[0] != "Prénom" || h[1] != "Téléphone" {
 				t.Fatalf("header %q", h)
 			}
-			cols, _ := Resolve(Detect(r.Header(), nil), r.Header(), nil)
+			cols, _ := Resolve(Detect(r.Header(), DetectOptions{}), r.Header(), nil)
 			r.Use(cols)
 			row, err := r.Next()
 			if err != nil || row.Problem != nil || row.Record.FirstName != "Zoé" {
@@ -241,7 +259,7 @@ func FuzzReader(f *testing.F) {
 		if err != nil {
 			return // empty or unreadable header: refused as a whole
 		}
-		cols, err := Resolve(Detect(r.Header(), nil), r.Header(), nil)
+		cols, err := Resolve(Detect(r.Header(), DetectOptions{}), r.Header(), nil)
 		for _, h := range r.Header() {
 			if err == nil {
 				break

@@ -24,54 +24,82 @@ const (
 var Fields = []Field{FieldPhone, FieldCountry, FieldFirstName, FieldLastName, FieldFullName,
 	FieldEmail, FieldBirthday, FieldCivility, FieldTag, FieldID}
 
-// customSlots is how many provider free fields a row can carry (Smstools
-// has the most: extra1..extra8).
-const customSlots = 8
+const (
+	// customSlots is how many provider free fields a row can carry
+	// (Smstools has the most: extra1..extra8).
+	customSlots = 8
+	// phoneSlots is how many phone columns a row is chosen from: Outlook
+	// writes about fifteen besides its fax and pager columns.
+	phoneSlots = 16
+	// emailSlots is how many e-mail columns a row is chosen from.
+	emailSlots = 4
+)
 
-// slotField names the csv tag gocsv gives custom slot i (0-based).
-func slotField(i int) Field { return Field(fmt.Sprintf("custom[%d]", i)) }
+// The csv tags of the slot arrays; gocsv names slot i "tag[i]".
+const (
+	tagPhone      = "phone"
+	tagPhoneLabel = "phone_label"
+	tagEmail      = "email"
+	tagEmailLabel = "email_label"
+	tagCustom     = "custom"
+)
+
+func slotTag(tag string, i int) string { return fmt.Sprintf("%s[%d]", tag, i) }
 
 // Record is one row as gocsv decodes it, after the mapping renamed the
 // file's columns to these tags. Values are raw text; Normalise interprets
 // them.
 type Record struct {
-	Phone     string `csv:"phone"`
-	Country   string `csv:"country"`
-	FirstName string `csv:"first_name"`
-	LastName  string `csv:"last_name"`
-	FullName  string `csv:"full_name"`
-	Email     string `csv:"email"`
-	Birthday  string `csv:"birthday"`
-	Civility  string `csv:"civility"`
-	Tag       string `csv:"tag"`
-	ID        string `csv:"id"`
+	// Phones holds the row's phone cells, best column first, and
+	// PhoneLabels the type or label cell beside each (Google's "Phone 1 -
+	// Label"); Normalise chooses the number to send among them.
+	Phones      [phoneSlots]string `csv:"phone" csv[]:"16"`
+	PhoneLabels [phoneSlots]string `csv:"phone_label" csv[]:"16"`
+	// Emails and EmailLabels are the same for e-mail addresses.
+	Emails      [emailSlots]string `csv:"email" csv[]:"4"`
+	EmailLabels [emailSlots]string `csv:"email_label" csv[]:"4"`
+	Country     string             `csv:"country"`
+	FirstName   string             `csv:"first_name"`
+	LastName    string             `csv:"last_name"`
+	FullName    string             `csv:"full_name"`
+	Birthday    string             `csv:"birthday"`
+	Civility    string             `csv:"civility"`
+	Tag         string             `csv:"tag"`
+	ID          string             `csv:"id"`
 	// Custom holds the provider free fields the mapping assigned to slots.
 	Custom [customSlots]string `csv:"custom" csv[]:"8"`
 }
 
-// cell returns the field's cell of the record, nil for a field it lacks.
-func (r *Record) cell(f Field) *string {
+// eachCell calls fn with each cell of the record that holds field f.
+func (r *Record) eachCell(f Field, fn func(*string)) {
+	var one *string
 	switch f {
 	case FieldPhone:
-		return &r.Phone
-	case FieldCountry:
-		return &r.Country
-	case FieldFirstName:
-		return &r.FirstName
-	case FieldLastName:
-		return &r.LastName
-	case FieldFullName:
-		return &r.FullName
+		for i := range r.Phones {
+			fn(&r.Phones[i])
+		}
 	case FieldEmail:
-		return &r.Email
+		for i := range r.Emails {
+			fn(&r.Emails[i])
+		}
+	case FieldCountry:
+		one = &r.Country
+	case FieldFirstName:
+		one = &r.FirstName
+	case FieldLastName:
+		one = &r.LastName
+	case FieldFullName:
+		one = &r.FullName
 	case FieldBirthday:
-		return &r.Birthday
+		one = &r.Birthday
 	case FieldCivility:
-		return &r.Civility
+		one = &r.Civility
 	case FieldTag:
-		return &r.Tag
+		one = &r.Tag
 	case FieldID:
-		return &r.ID
+		one = &r.ID
 	}
-	return nil
+	if one != nil {
+		fn(one)
+	}
 }

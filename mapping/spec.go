@@ -22,12 +22,19 @@ type Spec struct {
 	// Custom maps a provider free field (param1, extra2, CustomText3,
 	// contactOther) to its column.
 	Custom map[string]*FieldSpec `yaml:"custom,omitempty"`
+	// Notes says what detection decided that a user may want to know
+	// (a column not used, and why).
+	Notes []string `yaml:"-"`
 }
 
-// FieldSpec says where a field is and how to read it. In YAML it is either a
-// column name or a mapping with column, format and values.
+// FieldSpec says where a field is and how to read it. In YAML it is a
+// column name, a list of them (phone and email: each row takes the best of
+// them), or a mapping with column (or columns), format and values.
 type FieldSpec struct {
-	Column string `yaml:"column"`
+	Column string `yaml:"column,omitempty"`
+	// Columns lists the columns of a phone or e-mail, best first, when
+	// there are several.
+	Columns []string `yaml:"columns,omitempty"`
 	// Format is a date layout for birthday: yyyy-mm-dd, dd/mm/yyyy,
 	// mm/dd/yyyy, or excel (serial day numbers).
 	Format string `yaml:"format,omitempty"`
@@ -36,23 +43,44 @@ type FieldSpec struct {
 	Values map[string]string `yaml:"values,omitempty"`
 }
 
-// UnmarshalYAML accepts "phone: Mobile" as well as the long form.
+// UnmarshalYAML accepts "phone: Mobile" and "phone: [Mobile, Home]" as
+// well as the long form.
 func (f *FieldSpec) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind == yaml.ScalarNode {
+	switch n.Kind {
+	case yaml.ScalarNode:
 		f.Column = n.Value
 		return nil
+	case yaml.SequenceNode:
+		return n.Decode(&f.Columns)
 	}
 	type plain FieldSpec
 	return n.Decode((*plain)(f))
 }
 
-// MarshalYAML writes the short form when nothing but the column is set.
+// MarshalYAML writes the short forms when nothing but the columns is set.
 func (f *FieldSpec) MarshalYAML() (any, error) {
 	if f.Format == "" && len(f.Values) == 0 {
+		if cols := f.all(); len(cols) > 1 {
+			return cols, nil
+		}
 		return f.Column, nil
 	}
 	type plain FieldSpec
 	return (*plain)(f), nil
+}
+
+// all lists the field's columns, best first; none for a nil spec.
+func (f *FieldSpec) all() []string {
+	if f == nil {
+		return nil
+	}
+	var out []string
+	for _, c := range append([]string{f.Column}, f.Columns...) {
+		if c != "" && !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // LoadSpec reads a YAML mapping file.
@@ -101,18 +129,36 @@ func fieldList() string {
 type Columns struct {
 	Header []string
 	// Field holds, per column, the field it maps to ("" when ignored).
+	// Phone and e-mail columns all say so; Phones and Emails order them.
 	Field []Field
 	// Custom holds, per column, the provider free field it maps to.
 	Custom []string
+	// Phones and Emails are the columns each row's phone and e-mail are
+	// chosen from, best first.
+	Phones []Source
+	Emails []Source
 	spec   *Spec
 	slots  [customSlots]string // free field name of each Record.Custom slot
+	labels map[int]int         // label column → the value column it describes
+}
+
+// Source is one column a row's phone or e-mail may come from.
+type Source struct {
+	Column int
+	Name   string
+	// Kind is what the column's name says of its numbers (phones).
+	Kind PhoneKind
+	// Label is the column holding each row's type or label of this one
+	// ("Phone 1 - Label"), or -1.
+	Label int
 }
 
 // Resolve applies spec to header. allowedCustom lists the provider's free
 // fields; a spec naming another one is refused, as is a spec naming a column
 // the file does not have, or a file without a phone column.
 func Resolve(spec *Spec, header []string, allowedCustom []string) (*Columns, error) {
-	c := &Columns{Header: header, Field: make([]Field, len(header)), Custom: make([]string, len(header)), spec: spec}
+	c := &Columns{Header: header, Field: make([]Field, len(header)), Custom: make([]string, len(header)), spec: spec,
+		labels: map[int]int{}}
 	index := func(name string) (int, error) {
 		for i, h := range header {
 			if h == name {
@@ -127,15 +173,27 @@ func Resolve(spec *Spec, header []string, allowedCustom []string) (*Columns, err
 		return -1, fmt.Errorf("the mapping names column %q, which the file does not have (its columns: %s)", name, strings.Join(header, ", "))
 	}
 	for _, f := range Fields {
-		fs := spec.Fields[f]
-		if fs == nil || fs.Column == "" {
-			continue
+		for _, name := range spec.Fields[f].all() {
+			i, err := index(name)
+			if err != nil {
+				return nil, err
+			}
+			if c.Field[i] != "" {
+				continue // a column feeds one field
+			}
+			c.Field[i] = f
+			switch {
+			case f == FieldPhone && len(c.Phones) < phoneSlots:
+				c.Phones = append(c.Phones, c.source(i))
+			case f == FieldEmail && len(c.Emails) < emailSlots:
+				c.Emails = append(c.Emails, c.source(i))
+			case f == FieldPhone || f == FieldEmail:
+				c.Field[i] = "" // more columns than a row is chosen from: the worst go
+			}
+			if f != FieldPhone && f != FieldEmail {
+				break // one column per other field
+			}
 		}
-		i, err := index(fs.Column)
-		if err != nil {
-			return nil, err
-		}
-		c.Field[i] = f
 	}
 	names := make([]string, 0, len(spec.Custom))
 	for n := range spec.Custom {
@@ -162,7 +220,7 @@ func Resolve(spec *Spec, header []string, allowedCustom []string) (*Columns, err
 		c.slots[slot] = n
 		slot++
 	}
-	if !slices.Contains(c.Field, FieldPhone) {
+	if len(c.Phones) == 0 {
 		return nil, fmt.Errorf("no phone column: none of the columns (%s) is named like a phone number; name one with a mapping file (--mapping, see `contactsync inspect --write-mapping`)", strings.Join(header, ", "))
 	}
 	if spec.Fields[FieldFullName] != nil && (spec.Fields[FieldFirstName] != nil || spec.Fields[FieldLastName] != nil) {
@@ -176,21 +234,78 @@ func Resolve(spec *Spec, header []string, allowedCustom []string) (*Columns, err
 	return c, nil
 }
 
+// source describes value column i: the kind its name says, and the label
+// column beside it, found by name ("Phone 1 - Type" for "Phone 1 - Value").
+func (c *Columns) source(i int) Source {
+	s := Source{Column: i, Name: c.Header[i], Label: -1}
+	m, ok := classify(c.Header[i])
+	if !ok {
+		return s
+	}
+	s.Kind = m.kind
+	for j, h := range c.Header {
+		if j == i || c.Field[j] != "" {
+			continue
+		}
+		if lm, ok := classify(h); ok && lm.label && lm.field == m.field && lm.key == m.key {
+			if _, taken := c.labels[j]; !taken {
+				s.Label = j
+				c.labels[j] = i
+				break
+			}
+		}
+	}
+	return s
+}
+
 // Spec returns the spec the columns were resolved from.
 func (c *Columns) Spec() *Spec { return c.spec }
 
-// tags names each column for gocsv: the field's csv tag, the custom slot's,
-// or a name no field has.
+// Describe says what column i becomes, for inspect.
+func (c *Columns) Describe(i int) string {
+	for _, s := range c.Phones {
+		if s.Column == i {
+			if s.Kind == KindUnknown {
+				return "phone"
+			}
+			return "phone (" + s.Kind.String() + ")"
+		}
+	}
+	if v, ok := c.labels[i]; ok {
+		return fmt.Sprintf("label of %q", c.Header[v])
+	}
+	switch {
+	case c.Field[i] != "":
+		return string(c.Field[i])
+	case c.Custom[i] != "":
+		return c.Custom[i]
+	}
+	return ""
+}
+
+// tags names each column for gocsv: the field's csv tag, its slot's, or a
+// name no field has.
 func (c *Columns) tags() []string {
 	tags := make([]string, len(c.Header))
 	for i := range c.Header {
+		tags[i] = fmt.Sprintf("-ignored-%d", i)
 		switch {
-		case c.Field[i] != "":
+		case c.Field[i] != "" && c.Field[i] != FieldPhone && c.Field[i] != FieldEmail:
 			tags[i] = string(c.Field[i])
 		case c.Custom[i] != "":
-			tags[i] = string(slotField(slices.Index(c.slots[:], c.Custom[i])))
-		default:
-			tags[i] = fmt.Sprintf("-ignored-%d", i)
+			tags[i] = slotTag(tagCustom, slices.Index(c.slots[:], c.Custom[i]))
+		}
+	}
+	for k, s := range c.Phones {
+		tags[s.Column] = slotTag(tagPhone, k)
+		if s.Label >= 0 {
+			tags[s.Label] = slotTag(tagPhoneLabel, k)
+		}
+	}
+	for k, s := range c.Emails {
+		tags[s.Column] = slotTag(tagEmail, k)
+		if s.Label >= 0 {
+			tags[s.Label] = slotTag(tagEmailLabel, k)
 		}
 	}
 	return tags

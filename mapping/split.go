@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"unicode/utf8"
 )
@@ -33,6 +34,7 @@ type item struct {
 	line    int    // line where the record starts (1-based)
 	text    string // the record as it is in the file, line ends included
 	problem *Problem
+	warning *Warning // read, with a doubt (a short row, a trailing delimiter)
 }
 
 type splitter struct {
@@ -47,6 +49,11 @@ type splitter struct {
 	err     error // first error reading the file
 	started bool
 	long    bool // the last line returned was cut at maxRecordBytes
+	// skip is how many lines come before the header (a title, a note,
+	// Excel's "sep=;" line): they are read and dropped.
+	skip int
+	// cells is the header's cell count, 0 until the header is read.
+	cells int
 }
 
 func newSplitter(r io.Reader, comma byte) *splitter {
@@ -134,6 +141,9 @@ var utf8BOM = []byte("\xEF\xBB\xBF")
 
 // scanRecord reads one record and queues it (or skips a blank line).
 func (s *splitter) scanRecord() {
+	for ; s.skip > 0; s.skip-- {
+		s.nextLine()
+	}
 	first := s.nextLine()
 	if first == nil {
 		return
@@ -148,7 +158,8 @@ func (s *splitter) scanRecord() {
 	}
 	lines := [][]byte{first}
 	size := len(first)
-	quoted, ok := scanQuotes(first, s.comma, false)
+	quoted, sc := scanQuotes(first, s.comma, false)
+	ok, commas, bare := sc.ok, sc.commas, sc.bare
 	for ok && quoted {
 		next := s.nextLine()
 		if next == nil || s.long || len(lines) == maxRecordLines || size+len(next) > maxRecordBytes {
@@ -160,7 +171,8 @@ func (s *splitter) scanRecord() {
 		}
 		lines = append(lines, next)
 		size += len(next)
-		quoted, ok = scanQuotes(next, s.comma, true)
+		quoted, sc = scanQuotes(next, s.comma, true)
+		ok, commas, bare = sc.ok, commas+sc.commas, bare || sc.bare
 	}
 	if !ok {
 		// Only the first line is condemned: the lines after it are scanned
@@ -183,11 +195,88 @@ func (s *splitter) scanRecord() {
 		s.reject(start, rec, &Problem{Reason: ReasonInvalidBytes, Detail: "the row holds bytes that are not valid text in the file's encoding"})
 		return
 	}
+	it := item{line: start, text: string(rec)}
 	if rec[len(rec)-1] != '\n' {
 		rec = append(rec, '\n')
 	}
-	s.items = append(s.items, item{line: start, text: string(rec)})
+	if bare {
+		// A quote inside an unquoted cell (Jean "Jeannot") is text, as
+		// Excel, LibreOffice and Python's csv read it; encoding/csv
+		// refuses it, so it gets the cell quoted.
+		rec = quoteBareCells(rec, s.comma)
+	}
+	switch cells := commas + 1; {
+	case s.cells == 0:
+		s.cells = cells // the header
+	case cells == s.cells+1 && endsWithDelimiter(rec, s.comma):
+		rec = dropTrailingDelimiter(rec)
+		it.warning = &Warning{Reason: WarnTrailingCell, Detail: "the row ends with an extra delimiter (an empty cell the header does not name); it was dropped"}
+	case cells > s.cells:
+		s.reject(start, []byte(it.text), &Problem{Reason: ReasonColumnCount,
+			Detail: fmt.Sprintf("the row has %d cells; the header has %d", cells, s.cells)})
+		return
+	case cells < s.cells:
+		it.warning = &Warning{Reason: WarnShortRow,
+			Detail: fmt.Sprintf("the row has %d cells; the header has %d: the last ones are read as empty", cells, s.cells)}
+	}
+	s.items = append(s.items, it)
 	s.out = append(s.out, rec...)
+}
+
+// endsWithDelimiter reports whether a record's last cell is empty and
+// unquoted: "a,b,\n".
+func endsWithDelimiter(rec []byte, comma byte) bool {
+	rec = bytes.TrimRight(rec, "\r\n")
+	return len(rec) > 0 && rec[len(rec)-1] == comma
+}
+
+// dropTrailingDelimiter cuts the delimiter before a record's line end.
+func dropTrailingDelimiter(rec []byte) []byte {
+	body := bytes.TrimRight(rec, "\r\n")
+	end := rec[len(body):]
+	return append(body[:len(body)-1:len(body)-1], end...)
+}
+
+// quoteBareCells quotes each unquoted cell of a record that holds a quote,
+// doubling its quotes: `Jean "Jeannot"` becomes `"Jean ""Jeannot"""`.
+func quoteBareCells(rec []byte, comma byte) []byte {
+	out := make([]byte, 0, len(rec)+8)
+	for i := 0; i < len(rec); {
+		if rec[i] == '"' { // a quoted cell: copied to its closing quote
+			j := i + 1
+			for j < len(rec) {
+				if rec[j] == '"' {
+					if j+1 < len(rec) && rec[j+1] == '"' {
+						j += 2
+						continue
+					}
+					break
+				}
+				j++
+			}
+			j = min(j+1, len(rec))
+			out = append(out, rec[i:j]...)
+			i = j
+		} else {
+			j := i
+			for j < len(rec) && rec[j] != comma && rec[j] != '\n' && !(rec[j] == '\r' && j+1 < len(rec) && rec[j+1] == '\n') {
+				j++
+			}
+			if cell := rec[i:j]; bytes.IndexByte(cell, '"') >= 0 {
+				out = append(out, '"')
+				out = append(out, bytes.ReplaceAll(cell, []byte(`"`), []byte(`""`))...)
+				out = append(out, '"')
+			} else {
+				out = append(out, cell...)
+			}
+			i = j
+		}
+		if i < len(rec) && rec[i] != '"' {
+			out = append(out, rec[i])
+			i++
+		}
+	}
+	return out
 }
 
 func (s *splitter) reject(line int, text []byte, p *Problem) {
@@ -212,15 +301,23 @@ func (s *splitter) blank(l []byte) bool {
 	return true
 }
 
-// scanQuotes follows encoding/csv's non-lazy quoting rules over one physical
-// line. quoted says whether the line starts inside a quoted field; the
-// result says whether it ends inside one, and ok is false when the line
-// breaks the rules (a bare quote in an unquoted field, or text right after a
-// closing quote).
-func scanQuotes(line []byte, comma byte, quoted bool) (stillQuoted, ok bool) {
+// scan is what scanQuotes found on a line.
+type scan struct {
+	ok     bool // the line keeps the quoting rules
+	commas int  // delimiters outside quotes
+	bare   bool // a quote inside an unquoted cell, which is text
+}
+
+// scanQuotes follows encoding/csv's quoting rules over one physical line,
+// except that a quote inside an unquoted cell is text (as spreadsheets read
+// it) rather than an error. quoted says whether the line starts inside a
+// quoted cell; the result says whether it ends inside one. ok is false when
+// the line breaks the rules: text right after a closing quote.
+func scanQuotes(line []byte, comma byte, quoted bool) (stillQuoted bool, sc scan) {
 	if !quoted && bytes.IndexByte(line, '"') < 0 {
-		return false, true
+		return false, scan{ok: true, commas: bytes.Count(line, []byte{comma})}
 	}
+	sc.ok = true
 	fieldStart := !quoted
 	closed := false // just after a closing quote
 	for i := 0; i < len(line); i++ {
@@ -239,25 +336,29 @@ func scanQuotes(line []byte, comma byte, quoted bool) (stillQuoted, ok bool) {
 			switch {
 			case c == comma:
 				fieldStart = true
+				sc.commas++
 			case c == '\n':
-				return false, true
+				return false, sc
 			case c == '\r' && (i+1 == len(line) || line[i+1] == '\n'):
-				return false, true
+				return false, sc
 			default:
-				return false, false
+				sc.ok = false
+				return false, sc
 			}
 		case c == comma:
 			fieldStart = true
+			sc.commas++
 		case c == '"':
 			if !fieldStart {
-				return false, false
+				sc.bare = true // Jean "Jeannot": text
+				continue
 			}
 			quoted, fieldStart = true, false
 		case c == '\n':
-			return false, true
+			return false, sc
 		default:
 			fieldStart = false
 		}
 	}
-	return quoted, true
+	return quoted, sc
 }
