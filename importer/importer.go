@@ -221,9 +221,11 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 	if err != nil {
 		return nil, usagef("%s: %w", opts.File, err)
 	}
-	sample := make([]mapping.Record, len(window))
-	for i := range window {
-		sample[i] = window[i].Record
+	var sample []mapping.Record
+	for _, row := range window {
+		if row.Record != nil {
+			sample = append(sample, *row.Record)
+		}
 	}
 	if r.normaliser, err = mapping.NewNormaliser(cols, mapping.NormaliserOptions{Region: r.region, OnlyRegion: list.Region,
 		RequireMobile: opts.RequireMobile, Sample: sample}); err != nil {

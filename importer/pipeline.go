@@ -227,7 +227,7 @@ func (r *run) normalise(c *chunk) {
 		if w.row.Problem != nil {
 			continue
 		}
-		w.contact, w.warnings, w.problem = r.normaliser.Normalise(w.row.Line, &w.row.Record)
+		w.contact, w.warnings, w.problem = r.normaliser.Normalise(w.row.Line, w.row.Record)
 		if w.row.Warning != nil {
 			w.warnings = append(w.warnings, *w.row.Warning)
 		}

@@ -32,7 +32,7 @@ func (p *Problem) Error() string { return p.Reason + ": " + p.Detail }
 type Row struct {
 	Line    int    // line where the row starts
 	Text    string // the row as it is in the file
-	Record  Record // valid when Problem is nil
+	Record  *Record // set when Problem is nil
 	Problem *Problem
 	// Warning says the row was read with a doubt: short, or with a
 	// trailing delimiter.
@@ -100,7 +100,7 @@ func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
 	cr.LazyQuotes = false
 	cr.FieldsPerRecord = -1 // the splitter checks cell counts, leniently
 	cr.ReuseRecord = true   // gocsv copies what it keeps
-	um, err := gocsv.NewUnmarshaller(cr, Record{})
+	um, err := gocsv.NewUnmarshaller(cr, &Record{}) // a pointer: rows pass by reference
 	if errors.Is(err, io.EOF) {
 		return nil, ErrEmpty
 	}
@@ -302,7 +302,7 @@ func (r *Reader) read() (Row, error) {
 		row.Problem = &Problem{Reason: ReasonBrokenQuotes, Detail: err.Error()}
 		return row, nil
 	}
-	row.Record = v.(Record)
+	row.Record = v.(*Record)
 	return row, nil
 }
 

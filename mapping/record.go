@@ -28,11 +28,16 @@ const (
 	// customSlots is how many provider free fields a row can carry
 	// (Smstools has the most: extra1..extra8).
 	customSlots = 8
-	// phoneSlots is how many phone columns a row is chosen from: Outlook
-	// writes about fifteen besides its fax and pager columns.
-	phoneSlots = 16
-	// emailSlots is how many e-mail columns a row is chosen from.
-	emailSlots = 4
+	// phoneSlots is how many phone columns a row is chosen from, the best
+	// named first: Outlook writes about fifteen besides its fax and pager
+	// columns, of which the last are ISDN, radio, TTY lines.
+	phoneSlots = 12
+	// labelSlots is how many of those may have a label column beside them
+	// (Google's "Phone N - Label"; more than six numbers a contact is rare).
+	labelSlots = 6
+	// emailSlots is how many e-mail columns a row is chosen from (and may
+	// have labels).
+	emailSlots = 3
 )
 
 // The csv tags of the slot arrays; gocsv names slot i "tag[i]".
@@ -53,11 +58,11 @@ type Record struct {
 	// Phones holds the row's phone cells, best column first, and
 	// PhoneLabels the type or label cell beside each (Google's "Phone 1 -
 	// Label"); Normalise chooses the number to send among them.
-	Phones      [phoneSlots]string `csv:"phone" csv[]:"16"`
-	PhoneLabels [phoneSlots]string `csv:"phone_label" csv[]:"16"`
+	Phones      [phoneSlots]string `csv:"phone" csv[]:"12"`
+	PhoneLabels [labelSlots]string `csv:"phone_label" csv[]:"6"`
 	// Emails and EmailLabels are the same for e-mail addresses.
-	Emails      [emailSlots]string `csv:"email" csv[]:"4"`
-	EmailLabels [emailSlots]string `csv:"email_label" csv[]:"4"`
+	Emails      [emailSlots]string `csv:"email" csv[]:"3"`
+	EmailLabels [emailSlots]string `csv:"email_label" csv[]:"3"`
 	Country     string             `csv:"country"`
 	FirstName   string             `csv:"first_name"`
 	LastName    string             `csv:"last_name"`

@@ -184,9 +184,9 @@ func Resolve(spec *Spec, header []string, allowedCustom []string) (*Columns, err
 			c.Field[i] = f
 			switch {
 			case f == FieldPhone && len(c.Phones) < phoneSlots:
-				c.Phones = append(c.Phones, c.source(i))
+				c.Phones = append(c.Phones, c.source(i, len(c.Phones) < labelSlots))
 			case f == FieldEmail && len(c.Emails) < emailSlots:
-				c.Emails = append(c.Emails, c.source(i))
+				c.Emails = append(c.Emails, c.source(i, true))
 			case f == FieldPhone || f == FieldEmail:
 				c.Field[i] = "" // more columns than a row is chosen from: the worst go
 			}
@@ -235,11 +235,13 @@ func Resolve(spec *Spec, header []string, allowedCustom []string) (*Columns, err
 }
 
 // source describes value column i: the kind its name says, and the label
-// column beside it, found by name ("Phone 1 - Type" for "Phone 1 - Value").
-func (c *Columns) source(i int) Source {
+// column beside it, found by name ("Phone 1 - Type" for "Phone 1 - Value")
+// when the record has a slot for it.
+func (c *Columns) source(i int, labelled bool) Source {
 	s := Source{Column: i, Name: c.Header[i], Label: -1}
 	m, ok := classify(c.Header[i])
-	if !ok {
+	if !ok || !labelled {
+		s.Kind = m.kind
 		return s
 	}
 	s.Kind = m.kind
