@@ -30,8 +30,8 @@ func (p *Problem) Error() string { return p.Reason + ": " + p.Detail }
 
 // Row is one data row of the file.
 type Row struct {
-	Line    int    // line where the row starts
-	Text    string // the row as it is in the file
+	Line    int     // line where the row starts
+	Text    string  // the row as it is in the file
 	Record  *Record // set when Problem is nil
 	Problem *Problem
 	// Warning says the row was read with a doubt: short, or with a
@@ -98,8 +98,8 @@ func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
 	cr := csv.NewReader(sp)
 	cr.Comma = comma
 	cr.LazyQuotes = false
-	cr.FieldsPerRecord = -1 // the splitter checks cell counts, leniently
-	cr.ReuseRecord = true   // gocsv copies what it keeps
+	cr.FieldsPerRecord = -1                         // the splitter checks cell counts, leniently
+	cr.ReuseRecord = true                           // gocsv copies what it keeps
 	um, err := gocsv.NewUnmarshaller(cr, &Record{}) // a pointer: rows pass by reference
 	if errors.Is(err, io.EOF) {
 		return nil, ErrEmpty
