@@ -29,6 +29,7 @@ test: lint
 	$(GO) test ./mapping -run '^$$' -fuzz '^FuzzReader$$' -fuzztime 3000x
 	$(GO) test ./mapping -run '^$$' -fuzz '^FuzzParsePhone$$' -fuzztime 30000x
 	$(GO) test ./mapping -run '^$$' -fuzz '^FuzzPhoneFastPath$$' -fuzztime 30000x
+	$(GO) test ./mapping -run '^$$' -fuzz '^FuzzChoosePhone$$' -fuzztime 10000x
 	$(GO) test ./importer -run '^$$' -fuzz '^FuzzDryRunAccounting$$' -fuzztime 8000x
 
 lint:
@@ -43,6 +44,7 @@ fuzz:
 	$(GO) test ./mapping -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./mapping -run '^$$' -fuzz '^FuzzParsePhone$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./mapping -run '^$$' -fuzz '^FuzzPhoneFastPath$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./mapping -run '^$$' -fuzz '^FuzzChoosePhone$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./importer -run '^$$' -fuzz '^FuzzDryRunAccounting$$' -fuzztime $(FUZZTIME)
 
 # Go benchmarks, then the binary on a generated 1M-row file: rows/s and peak

@@ -183,7 +183,11 @@ func (in *Inspection) Print(w io.Writer) {
 	if len(rep.Warnings) > 0 {
 		fmt.Fprintf(w, "  warnings: %s\n", reasonList(rep.Warnings))
 		for _, wr := range rep.WarningRows[:min(len(rep.WarningRows), 10)] {
-			fmt.Fprintf(w, "    line %d: %s: %s\n", wr.Row, wr.Field, wr.Detail)
+			if wr.Field == "" {
+				fmt.Fprintf(w, "    line %d: %s\n", wr.Row, wr.Detail)
+			} else {
+				fmt.Fprintf(w, "    line %d: %s: %s\n", wr.Row, wr.Field, wr.Detail)
+			}
 		}
 	}
 }

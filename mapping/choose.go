@@ -102,6 +102,8 @@ func (n *Normaliser) choosePhone(r *Record, region string) (choice, *Problem) {
 		return best, problem
 	case never != "":
 		return best, &Problem{Reason: ReasonMissingPhone, Detail: fmt.Sprintf("the row's only number is in column %q, which cannot receive SMS", never)}
+	case len(n.cols.Phones) > 1:
+		return best, &Problem{Reason: ReasonMissingPhone, Detail: fmt.Sprintf("the row's %d phone cells are all empty", len(n.cols.Phones))}
 	}
 	return best, &Problem{Reason: ReasonMissingPhone, Detail: "the phone cell is empty"}
 }

@@ -271,8 +271,9 @@ type DetectOptions struct {
 
 // Detect maps a header to fields by the words of its column names. Every
 // phone column is kept, best first (mobile, then unnamed, then landline),
-// for the per-row choice; every e-mail column too, the primary first. Other
-// fields go to their best-ranked column, the first among equals.
+// for the per-row choice; every e-mail column too, the primary first, and
+// every civility column (a gender, then a title). Other fields go to their
+// best-ranked column, the first among equals.
 func Detect(header []string, o DetectOptions) *Spec {
 	spec := &Spec{Fields: map[Field]*FieldSpec{}}
 	type found struct {
@@ -305,7 +306,7 @@ func Detect(header []string, o DetectOptions) *Spec {
 		switch {
 		case fs == nil:
 			spec.Fields[f.m.field] = &FieldSpec{Column: h}
-		case f.m.field == FieldPhone || f.m.field == FieldEmail:
+		case f.m.field == FieldPhone || f.m.field == FieldEmail || f.m.field == FieldCivility:
 			if len(fs.Columns) == 0 {
 				fs.Columns = []string{fs.Column}
 			}

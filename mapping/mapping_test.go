@@ -216,7 +216,7 @@ func TestNormalise(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := Record{FullName: "  Marie   Curie ", Phones: phones("0470 12 34 56"), Country: "BE", Emails: emails("M@X.BE"), Birthday: "07/11/1967", Civility: "Mme."}
+	rec := Record{FullName: "  Marie   Curie ", Phones: phones("0470 12 34 56"), Country: "BE", Emails: emails("M@X.BE"), Birthday: "07/11/1967", Civilities: [2]string{"Mme."}}
 	rec.Custom[0] = "gold"
 	c, warnings, problem := n.Normalise(3, &rec)
 	if problem != nil || len(warnings) != 0 {
@@ -227,7 +227,7 @@ func TestNormalise(t *testing.T) {
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("got  %+v\nwant %+v", c, want)
 	}
-	c, warnings, _ = n.Normalise(4, &Record{Phones: phones("0612345678"), Emails: emails("nope"), Birthday: "31/02/1990", Civility: "Dr"})
+	c, warnings, _ = n.Normalise(4, &Record{Phones: phones("0612345678"), Emails: emails("nope"), Birthday: "31/02/1990", Civilities: [2]string{"Dr"}})
 	if c.Email != "" || c.Birthday != "" || len(warnings) != 2 || c.Civility != CivilityMale {
 		t.Fatalf("invalid values must be dropped with warnings: %+v %v", c, warnings)
 	}
@@ -281,7 +281,7 @@ func TestValueMaps(t *testing.T) {
 		t.Fatal(err)
 	}
 	n, _ := NewNormaliser(cols, NormaliserOptions{Region: "FR"})
-	c, warnings, p := n.Normalise(2, &Record{Phones: phones("0470 12 34 56"), Country: "belgique", Civility: "DOCTEUR", Birthday: "Inconnu"})
+	c, warnings, p := n.Normalise(2, &Record{Phones: phones("0470 12 34 56"), Country: "belgique", Civilities: [2]string{"DOCTEUR"}, Birthday: "Inconnu"})
 	if p != nil || len(warnings) != 0 || c.Phone != "+32470123456" || c.Civility != CivilityMale || c.Birthday != "" {
 		t.Fatalf("%+v %v %v", c, warnings, p)
 	}

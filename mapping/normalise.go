@@ -179,7 +179,11 @@ func (n *Normaliser) Normalise(line int, r *Record) (*Contact, []Warning, *Probl
 			}
 		}
 	}
-	c.Civility = n.civilityOf(r.Civility)
+	for _, v := range r.Civilities {
+		if c.Civility = n.civilityOf(v); c.Civility != CivilityUnknown {
+			break
+		}
+	}
 	for i, name := range n.slots {
 		if name == "" {
 			break

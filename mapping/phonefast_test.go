@@ -10,13 +10,13 @@ import (
 )
 
 // slowParse is what the fast path must agree with: Parse, then
-// IsValidNumber, then E.164.
-func slowParse(s, region string) (string, bool) {
+// IsValidNumber, then E.164 and the number's type.
+func slowParse(s, region string) (string, phonenumbers.PhoneNumberType, bool) {
 	num, err := phonenumbers.Parse(s, region)
 	if err != nil || !phonenumbers.IsValidNumber(num) {
-		return "", false
+		return "", 0, false
 	}
-	return phonenumbers.Format(num, phonenumbers.E164), true
+	return phonenumbers.Format(num, phonenumbers.E164), phonenumbers.GetNumberType(num), true
 }
 
 func checkFastPath(t *testing.T, s, region string) {
@@ -25,9 +25,9 @@ func checkFastPath(t *testing.T, s, region string) {
 	if !ok {
 		return
 	}
-	slow, valid := slowParse(s, region)
-	if !valid || slow != fast.E164 {
-		t.Fatalf("fastParse(%q, %q) = %s; Parse gives %q, valid %v", s, region, fast.E164, slow, valid)
+	slow, typ, valid := slowParse(s, region)
+	if !valid || slow != fast.E164 || typ != fast.Type {
+		t.Fatalf("fastParse(%q, %q) = %s (type %v); Parse gives %q (type %v), valid %v", s, region, fast.E164, fast.Type, slow, typ, valid)
 	}
 }
 

@@ -291,6 +291,9 @@ func FuzzReader(f *testing.F) {
 			if row.Problem != nil && (row.Problem.Reason == "" || row.Problem.Detail == "") {
 				t.Fatalf("problem without reason: %+v", row.Problem)
 			}
+			if row.Problem == nil && row.Record == nil {
+				t.Fatalf("line %d: a good row without its record", row.Line)
+			}
 			if rows > len(data) {
 				t.Fatal("more rows than bytes")
 			}

@@ -38,6 +38,8 @@ const (
 	// emailSlots is how many e-mail columns a row is chosen from (and may
 	// have labels).
 	emailSlots = 3
+	// civilitySlots is how many civility columns a row is read from.
+	civilitySlots = 2
 )
 
 // The csv tags of the slot arrays; gocsv names slot i "tag[i]".
@@ -46,6 +48,7 @@ const (
 	tagPhoneLabel = "phone_label"
 	tagEmail      = "email"
 	tagEmailLabel = "email_label"
+	tagCivility   = "civility"
 	tagCustom     = "custom"
 )
 
@@ -68,9 +71,11 @@ type Record struct {
 	LastName    string             `csv:"last_name"`
 	FullName    string             `csv:"full_name"`
 	Birthday    string             `csv:"birthday"`
-	Civility    string             `csv:"civility"`
-	Tag         string             `csv:"tag"`
-	ID          string             `csv:"id"`
+	// Civilities holds the civility cells, best column first: Outlook
+	// writes both a title and a gender, either may be empty.
+	Civilities [civilitySlots]string `csv:"civility" csv[]:"2"`
+	Tag        string                `csv:"tag"`
+	ID         string                `csv:"id"`
 	// Custom holds the provider free fields the mapping assigned to slots.
 	Custom [customSlots]string `csv:"custom" csv[]:"8"`
 }
@@ -98,7 +103,9 @@ func (r *Record) eachCell(f Field, fn func(*string)) {
 	case FieldBirthday:
 		one = &r.Birthday
 	case FieldCivility:
-		one = &r.Civility
+		for i := range r.Civilities {
+			fn(&r.Civilities[i])
+		}
 	case FieldTag:
 		one = &r.Tag
 	case FieldID:

@@ -140,6 +140,8 @@ type Columns struct {
 	spec   *Spec
 	slots  [customSlots]string // free field name of each Record.Custom slot
 	labels map[int]int         // label column → the value column it describes
+	// civilities are the civility columns, best first.
+	civilities []int
 }
 
 // Source is one column a row's phone or e-mail may come from.
@@ -187,10 +189,12 @@ func Resolve(spec *Spec, header []string, allowedCustom []string) (*Columns, err
 				c.Phones = append(c.Phones, c.source(i, len(c.Phones) < labelSlots))
 			case f == FieldEmail && len(c.Emails) < emailSlots:
 				c.Emails = append(c.Emails, c.source(i, true))
-			case f == FieldPhone || f == FieldEmail:
-				c.Field[i] = "" // more columns than a row is chosen from: the worst go
+			case f == FieldCivility && len(c.civilities) < civilitySlots:
+				c.civilities = append(c.civilities, i)
+			case f == FieldPhone || f == FieldEmail || f == FieldCivility:
+				c.Field[i] = "" // more columns than a row is read from: the worst go
 			}
-			if f != FieldPhone && f != FieldEmail {
+			if f != FieldPhone && f != FieldEmail && f != FieldCivility {
 				break // one column per other field
 			}
 		}
@@ -292,7 +296,7 @@ func (c *Columns) tags() []string {
 	for i := range c.Header {
 		tags[i] = fmt.Sprintf("-ignored-%d", i)
 		switch {
-		case c.Field[i] != "" && c.Field[i] != FieldPhone && c.Field[i] != FieldEmail:
+		case c.Field[i] != "" && c.Field[i] != FieldPhone && c.Field[i] != FieldEmail && c.Field[i] != FieldCivility:
 			tags[i] = string(c.Field[i])
 		case c.Custom[i] != "":
 			tags[i] = slotTag(tagCustom, slices.Index(c.slots[:], c.Custom[i]))
@@ -303,6 +307,9 @@ func (c *Columns) tags() []string {
 		if s.Label >= 0 {
 			tags[s.Label] = slotTag(tagPhoneLabel, k)
 		}
+	}
+	for k, col := range c.civilities {
+		tags[col] = slotTag(tagCivility, k)
 	}
 	for k, s := range c.Emails {
 		tags[s.Column] = slotTag(tagEmail, k)

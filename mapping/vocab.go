@@ -96,7 +96,7 @@ var vocabulary = []struct {
 		cPhone:      "phone telephone tel tele msisdn",
 		cNumber:     "number",
 		cNumAbbr:    "no num nr nbr",
-		cMobile:     "mobile mob cell cellular sms whatsapp gsm",
+		cMobile:     "mobile mob cell cellular sms whatsapp gsm iphone",
 		cLandline:   "home work business office company car radio tty tdd direct",
 		cLineAlone:  "landline isdn callback",
 		cFax:        "fax facsimile telefax",
@@ -218,7 +218,7 @@ var vocabulary = []struct {
 		cFax:       "فکس نمابر",
 		cPager:     "پیجر",
 		cEmail:     "ایمیل الکترونیک الکترونیکی",
-		cAddress:   "آدرس نشانی پست",
+		cAddress:   "ادرس نشانی پست",
 		cLast:      "خانوادگی فامیل فامیلی",
 		cNombre:    "نام اسم",
 		cFull:      "کامل",
@@ -291,10 +291,18 @@ func headerTokens(h string) []string {
 	out := make([]string, 0, len(fields)+2)
 	for i := 0; i < len(fields); i++ {
 		f := fields[i]
-		if (f == "e" || f == "electronic") && i+1 < len(fields) && fields[i+1] == "mail" {
-			out = append(out, "email") // "E-mail", "Electronic mail"
-			i++
-			continue
+		if i+1 < len(fields) && (piece(f) || piece(fields[i+1])) {
+			// "E-mail", "WhatsApp", "iPhone": the pieces a hyphen or the
+			// CamelCase split made of one known word. Two words that mean
+			// something each stay apart: Thunderbird's "Birth Day" is a
+			// day of the month, not a birthday.
+			joined := f + fields[i+1]
+			_, word := words[joined]
+			_, compound := compounds[joined]
+			if word || compound {
+				f = joined
+				i++
+			}
 		}
 		if parts, ok := compounds[f]; ok {
 			out = append(out, parts...)
@@ -303,6 +311,13 @@ func headerTokens(h string) []string {
 		out = append(out, f)
 	}
 	return out
+}
+
+// piece reports whether a token means nothing alone: a single letter, or
+// a word of no vocabulary.
+func piece(tok string) bool {
+	_, known := words[tok]
+	return len([]rune(tok)) == 1 || !known
 }
 
 // conceptOf returns the concept of a header token.
