@@ -104,6 +104,30 @@ func TestSpecRoundTrip(t *testing.T) {
 	}
 }
 
+// A detected spec with several phone columns, written by inspect
+// --write-mapping, reads back with the same columns in the same order.
+func TestSpecRoundTripColumnLists(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.yaml")
+	header := []string{"Home Phone", "Mobile Phone", "E-mail Address", "E-mail 2 Address"}
+	spec := Detect(header, DetectOptions{})
+	if err := spec.Write(path); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	got, err := LoadSpec(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []Field{FieldPhone, FieldEmail} {
+		if !reflect.DeepEqual(got.Fields[f].all(), spec.Fields[f].all()) || len(got.Fields[f].all()) != 2 {
+			t.Fatalf("%s: %q, want %q\n%s", f, got.Fields[f].all(), spec.Fields[f].all(), data)
+		}
+	}
+	if !strings.Contains(string(data), "phone:\n    - Mobile Phone\n    - Home Phone") {
+		t.Fatalf("the phone columns are not a list, best first:\n%s", data)
+	}
+}
+
 func TestLoadSpecShortForm(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "m.yaml")
 	os.WriteFile(path, []byte("fields:\n  phone: Mobile\n  birthday: {column: DOB, format: mm/dd/yyyy}\n"), 0o644)
