@@ -23,7 +23,10 @@ const (
 	// listing. A million contacts of 500 bytes fit.
 	MaxListingSize = 1 << 30
 	// MaxItemSize bounds one contact of a listing and one field of an
-	// answer read as a stream, which the decoder holds whole.
+	// answer read as a stream, which the decoder holds whole. The bound is
+	// counted in what is read from the body after the item starts, so an
+	// item may exceed it by what the decoder had read ahead (its buffer,
+	// which only the largest item so far made grow).
 	MaxItemSize = 1 << 20
 )
 
