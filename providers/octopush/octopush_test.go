@@ -228,3 +228,36 @@ func TestEmulator(t *testing.T) {
 		t.Fatalf("delete: %v, %d left", err, len(em.Contacts("customers")))
 	}
 }
+
+// Only the documented answer confirms a write: any other 2xx is an
+// unreadable answer, which the importer retries and then fails as
+// not_confirmed.
+func TestUnconfirmedAnswers(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		op     providers.Op
+		status int
+		body   string
+	}{
+		{"create, empty", providers.OpUpsert, 201, ``},
+		{"create, HTML", providers.OpUpsert, 200, `<html><body>Welcome to nginx!</body></html>`},
+		{"create, truncated", providers.OpUpsert, 201, `{"items":[{"phone_number":"+33612345678","status":"ad`},
+		{"create, unrelated JSON", providers.OpUpsert, 200, `{"success":true}`},
+		{"create, items null", providers.OpUpsert, 201, `{"items":null}`},
+		{"create, more after the answer", providers.OpUpsert, 201, `{"items":[]}<html>`},
+		{"delete, HTML", providers.OpDelete, 200, `<html>ok</html>`},
+		{"delete, truncated", providers.OpDelete, 200, `{"deleted":`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(tt.status)
+				io.WriteString(w, tt.body)
+			})
+			res, err := c.Apply(context.Background(), &providers.Batch{Op: tt.op, Contacts: contacts("+33612345678")})
+			var pe *providers.Error
+			if !errors.As(err, &pe) || pe.Class != providers.Retryable || pe.Reason != providers.ReasonUnreadable || res != nil {
+				t.Fatalf("got %v, %v; want no result and a retryable %s", res, err, providers.ReasonUnreadable)
+			}
+		})
+	}
+}
