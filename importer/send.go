@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -123,6 +122,10 @@ func (r *run) process(j *job) []event {
 		return append(r.process(left), r.process(right)...)
 	case class == providers.Row:
 		return []event{j.event(0, pe.RowOutcome(), pe.Reason, r.redact(pe.Error()))}
+	case class == providers.Retryable && pe != nil && pe.Reason == providers.ReasonUnreadable:
+		// The provider answered, but never as its API confirms a write:
+		// the rows may or may not be stored, and are sent again next run.
+		return j.fail(providers.ReasonNotConfirmed, r.redact(err.Error()))
 	case class == providers.Retryable:
 		return j.fail("retries_exhausted", r.redact(err.Error()))
 	case class == providers.Fatal:
@@ -222,10 +225,7 @@ func reasonOf(err error) string {
 	return "error"
 }
 
-// redact removes credential values from a message bound for the user.
-func (r *run) redact(s string) string {
-	for _, v := range r.secrets {
-		s = strings.ReplaceAll(s, v, "[redacted]")
-	}
-	return s
-}
+// redact removes credential values from a message bound for the user, in
+// the forms an answer that echoes a request carries them. Providers redact
+// what they quote of an answer before they cut it; this catches the rest.
+func (r *run) redact(s string) string { return providers.Redact(s, r.secrets) }
