@@ -19,9 +19,16 @@ type job struct {
 	batch providers.Batch
 	texts []string // the file's text of each contact's row, for --rejects
 	fps   []uint64 // each contact's fingerprint, for the state
+	bytes int      // of texts
 	// deletion marks a mirror deletion, whose outcomes are not rows.
 	deletion bool
 }
+
+// batchBytes closes a batch early once its rows' text reaches it: a batch
+// of rows close to the 1 MiB row limit would otherwise hold 200 MB, and
+// twice as many batches as workers wait or are being sent. Ordinary batches
+// (200 rows of about 100 bytes) never reach it.
+const batchBytes = 1 << 20
 
 type batchKey struct {
 	op  providers.Op
@@ -45,7 +52,8 @@ func (b *batcher) add(op providers.Op, c *mapping.Contact, text string, fp uint6
 	j.batch.Contacts = append(j.batch.Contacts, c)
 	j.texts = append(j.texts, text)
 	j.fps = append(j.fps, fp)
-	if len(j.batch.Contacts) == b.size {
+	j.bytes += len(text)
+	if len(j.batch.Contacts) == b.size || j.bytes >= batchBytes {
 		delete(b.open, k)
 		b.out <- j
 	}
