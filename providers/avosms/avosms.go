@@ -113,7 +113,7 @@ func (c *Client) Open(ctx context.Context, t providers.Target) (*providers.ListI
 	if normaliseCode(code) == "" {
 		return nil, providers.Unreadable(resp.StatusCode, documentedListInfo, errors.New("it has no code"))
 	}
-	if err := checkCode(pathListInfo, code, resp.StatusCode); err != nil {
+	if err := checkCode(pathListInfo, c.cfg.Clip(code), resp.StatusCode); err != nil {
 		return nil, err
 	}
 	return info, nil
@@ -323,7 +323,7 @@ func (c *Client) post(ctx context.Context, path string, form url.Values) (*http.
 	var ans answer
 	if json.Unmarshal(data, &ans) == nil {
 		if code := normaliseCode(ans.Code); code != "" && code != codeOK {
-			return nil, classify(path, code, resp.StatusCode)
+			return nil, classify(path, c.cfg.Clip(code), resp.StatusCode)
 		}
 	}
 	// The answer is quoted with the credentials redacted before it is cut:
@@ -352,7 +352,7 @@ func (c *Client) do(ctx context.Context, path string, form url.Values) error {
 	if err != nil {
 		return err
 	}
-	return checkCode(path, ans.Code, resp.StatusCode)
+	return checkCode(path, c.cfg.Clip(ans.Code), resp.StatusCode)
 }
 
 // checkCode turns an answer's code into nil (OK) or a classified error.

@@ -143,7 +143,13 @@ func (c *Client) create(ctx context.Context, b *providers.Batch) ([]providers.Re
 	return results, nil
 }
 
-// resultOf maps an item's status to an outcome.
+// resultOf maps an item's status to an outcome: added, updated and skipped
+// are documented [doc, seed 002]. A number missing from the answer, or
+// given any other status, is not confirmed: whether it was stored is
+// unknown, so the row fails and the next run sends it again. (An
+// undocumented status used to become the report reason "refused_" + status:
+// an answer could write anything, a credential included, into the report,
+// the rejects file and the state.)
 func resultOf(status string) providers.Result {
 	switch status {
 	case "added":
@@ -152,12 +158,8 @@ func resultOf(status string) providers.Result {
 		return providers.Result{Outcome: providers.Updated}
 	case "skipped":
 		return providers.Result{Outcome: providers.Skipped, Reason: "exists"}
-	case "":
-		// Not in the answer: whether it was stored is unknown, so the row
-		// fails and the next run sends it again.
-		return providers.Result{Outcome: providers.Failed, Reason: providers.ReasonNotConfirmed}
 	}
-	return providers.Result{Outcome: providers.Rejected, Reason: "refused_" + status}
+	return providers.Result{Outcome: providers.Failed, Reason: providers.ReasonNotConfirmed}
 }
 
 func (c *Client) delete(ctx context.Context, b *providers.Batch) ([]providers.Result, error) {

@@ -65,6 +65,7 @@ func TestCreateRequest(t *testing.T) {
 						map[string]any{"phone_number": "+33612345678", "first_name": "F78", "last_name": "L", "param3": "Mme"},
 						map[string]any{"phone_number": "+33612345679", "first_name": "F79", "last_name": "L", "param3": "Mme"},
 						map[string]any{"phone_number": "+33612345670", "first_name": "F70", "last_name": "L", "param3": "Mme"},
+						map[string]any{"phone_number": "+33612345671", "first_name": "F71", "last_name": "L", "param3": "Mme"},
 					},
 					"list_name": "customers", "tag_name": "vip", "do_not_overwrite": tt.doNotOverwrite,
 				}
@@ -73,13 +74,16 @@ func TestCreateRequest(t *testing.T) {
 				}
 				w.WriteHeader(http.StatusCreated)
 				// Items echo numbers in any order; one without "+".
-				io.WriteString(w, `{"items":[{"phone_number":"33612345679","status":"updated"},{"phone_number":"+33612345678","status":"added"}]}`)
+				// An undocumented status confirms nothing.
+				io.WriteString(w, `{"items":[{"phone_number":"33612345679","status":"updated"},{"phone_number":"+33612345678","status":"added"},`+
+					`{"phone_number":"+33612345671","status":"secret-key-123"}]}`)
 			})
-			res, err := c.Apply(context.Background(), &providers.Batch{Op: tt.op, Tag: "vip", Contacts: contacts("+33612345678", "+33612345679", "+33612345670")})
+			res, err := c.Apply(context.Background(), &providers.Batch{Op: tt.op, Tag: "vip", Contacts: contacts("+33612345678", "+33612345679", "+33612345670", "+33612345671")})
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := []providers.Result{{Outcome: providers.Added}, {Outcome: providers.Updated}, {Outcome: providers.Failed, Reason: "not_confirmed"}}
+			want := []providers.Result{{Outcome: providers.Added}, {Outcome: providers.Updated},
+				{Outcome: providers.Failed, Reason: "not_confirmed"}, {Outcome: providers.Failed, Reason: "not_confirmed"}}
 			if !reflect.DeepEqual(res, want) {
 				t.Fatalf("results %+v, want %+v", res, want)
 			}

@@ -458,11 +458,11 @@ func (c *Client) classify(resp *http.Response, body []byte) error {
 	hasCode := json.Unmarshal(body, &er) == nil && er.Error != ""
 	if e := providers.CheckTransient(resp); e != nil {
 		if hasCode {
-			e.Code, e.Message = string(er.Error), c.cfg.Clip(er.ErrorMsg)
+			e.Code, e.Message = c.cfg.Clip(string(er.Error)), c.cfg.Clip(er.ErrorMsg)
 		}
 		return e
 	}
-	e := &providers.Error{Status: resp.StatusCode, Code: string(er.Error), Message: c.cfg.Clip(er.ErrorMsg)}
+	e := &providers.Error{Status: resp.StatusCode, Code: c.cfg.Clip(string(er.Error)), Message: c.cfg.Clip(er.ErrorMsg)}
 	code, err := strconv.Atoi(string(er.Error))
 	if rule, ok := codes[code]; hasCode && err == nil && ok {
 		e.Class, e.Reason, e.Outcome, e.Hint = rule.class, rule.reason, rule.outcome, rule.hint
