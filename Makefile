@@ -48,7 +48,8 @@ fuzz:
 	$(GO) test ./importer -run '^$$' -fuzz '^FuzzDryRunAccounting$$' -fuzztime $(FUZZTIME)
 
 # Go benchmarks, then the binary on a generated 1M-row file: rows/s and peak
-# RSS for a dry run and a sandbox import, and the rate --rate achieves.
+# RSS for a dry run and a sandbox import, and the rate --rate achieves; then
+# peak RSS on rows near the 1 MiB row limit and on 100 MB listings.
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./mapping ./importer
 	$(GO) run ./internal/bench -bin $(BIN)

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"contactsync/providers"
@@ -125,6 +127,31 @@ func TestFatalCredentials(t *testing.T) {
 	}
 	if strings.Contains(stdout+stderr, "not-the-key-987") {
 		t.Error("the key leaked")
+	}
+}
+
+// A redirect to another host stops the run (exit 3) before the credentials
+// or the contacts leave for it; the message names the target and says to fix
+// --endpoint.
+func TestRedirectStopsTheRun(t *testing.T) {
+	var reached atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached.Add(1) }))
+	defer other.Close()
+	redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusPermanentRedirect)
+	}))
+	defer redirecting.Close()
+	env := map[string]string{"OCTOPUSH_API_LOGIN": "me@example.com", "OCTOPUSH_API_KEY": "the-key-987"}
+	code, stdout, stderr := cli(t, env, "import", "samples/contacts.csv", "--provider", "octopush", "--list", "customers",
+		"--region", "FR", "--endpoint", redirecting.URL, "--state", "none")
+	if code != exitFatal {
+		t.Fatalf("exit %d, want %d\n%s\n%s", code, exitFatal, stdout, stderr)
+	}
+	if reached.Load() != 0 {
+		t.Fatalf("%d requests reached the redirect's target", reached.Load())
+	}
+	if !strings.Contains(stderr, other.URL+"/v1/public/contact/create") || !strings.Contains(stderr, "fix --endpoint") {
+		t.Errorf("stderr does not name the target and say what to do:\n%s", stderr)
 	}
 }
 

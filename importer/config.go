@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -50,7 +51,8 @@ func Credentials(provider string, names []string, configPath string, getenv func
 	}
 	var sections map[string]map[string]string
 	if err := yaml.Unmarshal(data, &sections); err != nil {
-		return nil, fmt.Errorf("config file %s: %w", path, err)
+		return nil, fmt.Errorf("config file %s: %s; fix it (its values are not shown: they are secrets), one section per provider as the README shows",
+			path, configProblem(err))
 	}
 	for _, n := range names {
 		if creds[n] == "" {
@@ -58,6 +60,33 @@ func Credentials(provider string, names []string, configPath string, getenv func
 		}
 	}
 	return creds, nil
+}
+
+// yaml's messages start with the line they are about.
+var (
+	yamlSyntaxLine = regexp.MustCompile(`^yaml: line (\d+):`)
+	yamlTypeLine   = regexp.MustCompile(`^line (\d+):`)
+)
+
+// configProblem says where a config file is malformed and what kind of
+// problem it is, and nothing else: yaml's own messages quote the file (the
+// first characters of a value, a whole anchor name), and the file holds
+// credentials.
+func configProblem(err error) string {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		problem := "not one section per provider mapping variable names to plain values"
+		if len(te.Errors) > 0 {
+			if m := yamlTypeLine.FindStringSubmatch(te.Errors[0]); m != nil {
+				return "line " + m[1] + ": " + problem
+			}
+		}
+		return problem
+	}
+	if m := yamlSyntaxLine.FindStringSubmatch(err.Error()); m != nil {
+		return "line " + m[1] + ": not valid YAML"
+	}
+	return "not valid YAML"
 }
 
 // DefaultConfigPath is $XDG_CONFIG_HOME/contactsync/config.yaml, or

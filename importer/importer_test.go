@@ -455,3 +455,52 @@ func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
 }
+
+// Rows close to the row limit travel in chunks and batches bounded in bytes,
+// not only in rows: the file's order (the first of two spellings of a
+// number wins) and the accounting are kept, and a batch holds what fits in
+// about 1 MiB of rows.
+func TestWideRows(t *testing.T) {
+	wide := strings.Repeat("x", 300_000)
+	var b strings.Builder
+	b.WriteString("first name,last name,mobile\n")
+	for i := range 20 {
+		phone := fmt.Sprintf("06 %08d", 10000000+i)
+		if i%10 == 9 {
+			phone = fmt.Sprintf("+336%08d", 10000000+i-1) // the row before, spelt otherwise
+		}
+		fmt.Fprintf(&b, "%s%d,L%d,%s\n", wide, i, i, phone)
+	}
+	file := writeFile(t, "wide.csv", b.String())
+
+	rep, err := importer.Run(context.Background(), importer.Options{File: file, Provider: "octopush", List: "l", Region: "FR", DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustBalance(t, rep)
+	if rep.Rows != 20 || rep.SkippedByReason["duplicate_in_file"] != 2 || rep.Planned["upsert"] != 18 {
+		t.Fatalf("dry run: %+v", rep)
+	}
+
+	e := newEnv(t, providers.SandboxOptions{}, nil)
+	opts := e.options(file)
+	opts.Workers = 1
+	rep, err = importer.Run(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustBalance(t, rep)
+	if rep.Added != 18 {
+		t.Fatalf("import: %+v", rep)
+	}
+	for _, n := range e.batchSizes(t) {
+		if n > 4 {
+			t.Fatalf("batches of %v contacts: one holds more than 1 MiB of rows", e.batchSizes(t))
+		}
+	}
+	for _, c := range e.em.Contacts("customers") {
+		if !strings.HasPrefix(c.FirstName, wide) || strings.HasSuffix(c.FirstName, "9") {
+			t.Fatalf("%s holds the first name of the wrong row", c.Phone)
+		}
+	}
+}

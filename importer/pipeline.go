@@ -40,6 +40,8 @@ type run struct {
 	start       time.Time
 	// sample, when set, collects what inspect shows.
 	sample *sample
+	// inFlight bounds the text of the rows read and not yet planned.
+	inFlight *byteBudget
 
 	// ctx is the caller's: a signal cancels it.
 	ctx context.Context
@@ -55,15 +57,68 @@ type run struct {
 	haltErr    error
 }
 
-// chunkSize is how many rows travel together between stages: large enough
-// to make channel costs vanish, small enough to keep memory flat.
-const chunkSize = 512
+// Rows travel between stages in chunks, bounded in rows and in bytes: 512
+// rows close to the 1 MiB row limit would make a chunk of half a gigabyte,
+// and numCPU chunks wait in each of two channels, numCPU more are being
+// normalised, and the planner holds those that came out of order.
+const (
+	// chunkSize is how many rows travel together between stages: large
+	// enough to make channel costs vanish, small enough to keep memory flat.
+	chunkSize = 512
+	// chunkBytes closes a chunk early once its rows' text reaches it.
+	chunkBytes = 256 << 10
+	// inFlightBytes bounds the text of every row read and not yet planned,
+	// in all stages together and whatever the number of CPUs: ordinary rows
+	// never reach it (a chunk of them is about 50 kB), rows near the limit
+	// wait for it. A row's cells and its contact hold about as much again
+	// each.
+	inFlightBytes = 8 << 20
+)
 
 // chunk is a run of consecutive rows; seq orders chunks after the
-// normalisers, which finish them out of order.
+// normalisers, which finish them out of order. bytes is what its rows took
+// of the run's inFlight budget.
 type chunk struct {
-	seq  int
-	rows []work
+	seq   int
+	rows  []work
+	bytes int
+}
+
+// byteBudget is a counting semaphore of bytes: the reader takes a row's
+// bytes before the row enters the pipeline, the planner gives a chunk's back
+// once it is planned.
+type byteBudget struct {
+	mu   sync.Mutex
+	free sync.Cond
+	size int
+	left int
+}
+
+func newByteBudget(size int) *byteBudget {
+	b := &byteBudget{size: size, left: size}
+	b.free.L = &b.mu
+	return b
+}
+
+// take waits until n bytes are free and takes them; it returns what it
+// took, the whole budget for a row larger than it.
+func (b *byteBudget) take(n int) int {
+	n = min(n, b.size)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for b.left < n {
+		b.free.Wait()
+	}
+	b.left -= n
+	return n
+}
+
+// give returns bytes taken.
+func (b *byteBudget) give(n int) {
+	b.mu.Lock()
+	b.left += n
+	b.mu.Unlock()
+	b.free.Broadcast()
 }
 
 type work struct {
@@ -126,6 +181,7 @@ func (r *run) pipeline() error {
 	events := make(chan []event, 4)
 	done := make(chan struct{})
 	defer close(done)
+	r.inFlight = newByteBudget(inFlightBytes)
 
 	go r.watchInterrupt(done)
 
@@ -192,7 +248,8 @@ func (r *run) watchInterrupt(done <-chan struct{}) {
 	}
 }
 
-// read streams rows in chunks. It reads to the end even after a halt, so
+// read streams rows in chunks of chunkSize rows or chunkBytes of text,
+// within the inFlight budget. It reads to the end even after a halt, so
 // that every row of the file is accounted for.
 func (r *run) read(out chan<- *chunk) error {
 	defer close(out)
@@ -205,8 +262,9 @@ func (r *run) read(out chan<- *chunk) error {
 		if err != nil {
 			return err
 		}
+		c.bytes += r.inFlight.take(len(row.Text))
 		c.rows = append(c.rows, work{row: row})
-		if len(c.rows) == chunkSize {
+		if len(c.rows) == chunkSize || c.bytes >= chunkBytes {
 			out <- c
 			c = &chunk{seq: c.seq + 1, rows: make([]work, 0, chunkSize)}
 		}
@@ -254,7 +312,11 @@ func (r *run) plan(in <-chan *chunk, jobs chan<- *job, events chan<- []event) {
 			}
 			delete(pending, next)
 			next++
-			if evs := r.planChunk(c, seen, b); len(evs) > 0 {
+			evs := r.planChunk(c, seen, b)
+			// What the planner keeps of the rows (the contacts it batched,
+			// the text of rejected rows) is bounded downstream.
+			r.inFlight.give(c.bytes)
+			if len(evs) > 0 {
 				events <- evs
 			}
 		}

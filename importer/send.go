@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,9 +19,16 @@ type job struct {
 	batch providers.Batch
 	texts []string // the file's text of each contact's row, for --rejects
 	fps   []uint64 // each contact's fingerprint, for the state
+	bytes int      // of texts
 	// deletion marks a mirror deletion, whose outcomes are not rows.
 	deletion bool
 }
+
+// batchBytes closes a batch early once its rows' text reaches it: a batch
+// of rows close to the 1 MiB row limit would otherwise hold 200 MB, and
+// twice as many batches as workers wait or are being sent. Ordinary batches
+// (200 rows of about 100 bytes) never reach it.
+const batchBytes = 1 << 20
 
 type batchKey struct {
 	op  providers.Op
@@ -46,7 +52,8 @@ func (b *batcher) add(op providers.Op, c *mapping.Contact, text string, fp uint6
 	j.batch.Contacts = append(j.batch.Contacts, c)
 	j.texts = append(j.texts, text)
 	j.fps = append(j.fps, fp)
-	if len(j.batch.Contacts) == b.size {
+	j.bytes += len(text)
+	if len(j.batch.Contacts) == b.size || j.bytes >= batchBytes {
 		delete(b.open, k)
 		b.out <- j
 	}
@@ -123,6 +130,10 @@ func (r *run) process(j *job) []event {
 		return append(r.process(left), r.process(right)...)
 	case class == providers.Row:
 		return []event{j.event(0, pe.RowOutcome(), pe.Reason, r.redact(pe.Error()))}
+	case class == providers.Retryable && pe != nil && pe.Reason == providers.ReasonUnreadable:
+		// The provider answered, but never as its API confirms a write:
+		// the rows may or may not be stored, and are sent again next run.
+		return j.fail(providers.ReasonNotConfirmed, r.redact(err.Error()))
 	case class == providers.Retryable:
 		return j.fail("retries_exhausted", r.redact(err.Error()))
 	case class == providers.Fatal:
@@ -222,10 +233,7 @@ func reasonOf(err error) string {
 	return "error"
 }
 
-// redact removes credential values from a message bound for the user.
-func (r *run) redact(s string) string {
-	for _, v := range r.secrets {
-		s = strings.ReplaceAll(s, v, "[redacted]")
-	}
-	return s
-}
+// redact removes credential values from a message bound for the user, in
+// the forms an answer that echoes a request carries them. Providers redact
+// what they quote of an answer before they cut it; this catches the rest.
+func (r *run) redact(s string) string { return providers.Redact(s, r.secrets) }

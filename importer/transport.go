@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"contactsync/providers"
 )
 
 // pacedTransport is the one place requests are paced and counted: every
@@ -30,7 +32,9 @@ func (t *pacedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // newHTTPClient returns a client whose connection pool fits the number of
-// workers, paced at rps requests per second (0: no limit).
+// workers, paced at rps requests per second (0: no limit), that follows no
+// redirect: one would take the credentials and the contacts to whatever
+// address the answer names (providers.RefuseRedirects stops the run).
 func newHTTPClient(rps float64, burst, workers int, timeout time.Duration) (*http.Client, *pacedTransport) {
 	base := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
@@ -46,5 +50,5 @@ func newHTTPClient(rps float64, burst, workers int, timeout time.Duration) (*htt
 	if rps > 0 {
 		t.limiter = rate.NewLimiter(rate.Limit(rps), max(burst, 1))
 	}
-	return &http.Client{Transport: t, Timeout: timeout}, t
+	return &http.Client{Transport: t, Timeout: timeout, CheckRedirect: providers.RefuseRedirects}, t
 }

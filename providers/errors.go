@@ -134,10 +134,15 @@ func IsNetworkError(err error) bool {
 
 // NetworkError wraps a transport failure (from http.Client.Do or from
 // reading the body) as a Retryable error. A cancelled context is returned
-// as is, so that the importer stops instead of retrying.
+// as is, so that the importer stops instead of retrying, and so is an
+// *Error the client raised itself (a refused redirect).
 func NetworkError(err error) error {
-	if errors.Is(err, context.Canceled) {
+	var pe *Error
+	switch {
+	case errors.Is(err, context.Canceled):
 		return err
+	case errors.As(err, &pe):
+		return pe
 	}
 	return &Error{Class: Retryable, Reason: "network_error", Message: "no answer from the provider", Err: stripURL(err)}
 }

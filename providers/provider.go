@@ -160,19 +160,33 @@ type Config struct {
 
 // Ready is what every provider's New does first: it refuses a config whose
 // required credentials are missing, naming them, and fills in a default HTTP
-// client.
+// client. A client that would follow redirects (Go's default) is replaced
+// by a copy that refuses them (RefuseRedirects).
 func (c Config) Ready(required []string) (Config, error) {
 	if err := missingCredentials(c.Credentials, required); err != nil {
 		return c, err
 	}
-	if c.HTTPClient == nil {
-		c.HTTPClient = http.DefaultClient
+	client := http.Client{}
+	if c.HTTPClient != nil {
+		client = *c.HTTPClient // a copy shares the transport and its connections
 	}
+	if client.CheckRedirect == nil {
+		client.CheckRedirect = RefuseRedirects
+	}
+	c.HTTPClient = &client
 	return c, nil
 }
 
 // Credential returns the value of one credential variable.
 func (c Config) Credential(name string) string { return c.Credentials[name] }
+
+// Excerpt quotes the head of an answer for a message, the credentials
+// redacted before it is cut.
+func (c Config) Excerpt(body []byte) string { return Excerpt(body, Secrets(c.Credentials)) }
+
+// Clip bounds a text the provider wrote for a message, the credentials
+// redacted before it is cut.
+func (c Config) Clip(s string) string { return Clip(s, Secrets(c.Credentials)) }
 
 // URL composes the endpoint (or the documented base when none is set) with a
 // documented path, as the user contract describes for --endpoint.

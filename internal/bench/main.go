@@ -1,8 +1,10 @@
 // Command bench measures contactsync as a user runs it: the real binary on
 // generated files, for a dry run and a sandbox import (rows/s, peak RSS),
-// and the request rate it achieves with --rate against a slow server.
+// the request rate it achieves with --rate against a slow server, and peak
+// RSS on hostile input: rows close to the 1 MiB row limit and listings of
+// 100 MB read before sending.
 //
-//	go run ./internal/bench [-rows 1000000] [-small 100000]
+//	go run ./internal/bench [-rows 1000000] [-small 100000] [-only wide,listing]
 //	go run ./internal/bench -gen FILE -rows N   # only write a file
 package main
 
@@ -16,7 +18,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -36,7 +40,10 @@ func main() {
 	skipRate := flag.Bool("skip-rate", false, "skip the --rate measurement (it takes about 15 s)")
 	serve := flag.String("serve", "", "only serve an Octopush emulator on this address (used by the harness itself)")
 	latency := flag.Duration("latency", 0, "with -serve: the emulator's latency")
+	only := flag.String("only", "", "run only these measurements, comma-separated: rows (dry run, imports, state), rate, wide, listing")
+	listingMB := flag.Int("listing-mb", 100, "size of the listings of the listing measurement, in MB")
 	flag.Parse()
+	runs := func(name string) bool { return *only == "" || slices.Contains(strings.Split(*only, ","), name) }
 
 	if *serve != "" {
 		check(http.ListenAndServe(*serve, octopush.NewEmulator(providers.SandboxOptions{Faults: providers.Faults{Latency: *latency}})))
@@ -48,24 +55,37 @@ func main() {
 		return
 	}
 	check(os.MkdirAll(*dir, 0o755))
-	smallFile := filepath.Join(*dir, fmt.Sprintf("contacts-%d.csv", *small))
-	largeFile := filepath.Join(*dir, fmt.Sprintf("contacts-%d.csv", *rows))
-	for path, n := range map[string]int{smallFile: *small, largeFile: *rows} {
-		if _, err := os.Stat(path); err != nil {
-			check(writeFile(path, n, *seed))
-		}
-	}
-
 	fmt.Printf("%-34s %10s %12s %10s %10s\n", "run", "rows", "rows/s", "wall", "peak RSS")
-	dsmall := measure(*bin, *dir, "dry run", smallFile, "--dry-run")
-	dlarge := measure(*bin, *dir, "dry run", largeFile, "--dry-run")
-	fmt.Printf("%-34s %+9.1f MB from %d to %d rows\n", "dry run peak RSS growth", float64(dlarge.rssKB-dsmall.rssKB)/1024, *small, *rows)
-	imp := measure(*bin, *dir, "sandbox import, --rate 0", largeFile, "--sandbox", "--rate", "0")
-	fmt.Printf("%-34s %10d contacts sent, %.0f contacts/s, %d requests\n", "sandbox import", imp.sent, float64(imp.sent)/imp.wall.Seconds(), imp.requests)
-	measureState(*bin, *dir, largeFile, dlarge)
-	if !*skipRate {
+	if runs("rows") {
+		measureRows(*bin, *dir, *rows, *small, *seed)
+	}
+	if runs("wide") {
+		measureWide(*bin, *dir)
+	}
+	if runs("listing") {
+		measureListings(*bin, *dir, *listingMB<<20)
+	}
+	if runs("rate") && !*skipRate {
 		measureRate(*bin, *dir)
 	}
+}
+
+// measureRows measures the dry run on two sizes of file, a sandbox import
+// and imports with and without a state file.
+func measureRows(bin, dir string, rows, small int, seed uint64) {
+	smallFile := filepath.Join(dir, fmt.Sprintf("contacts-%d.csv", small))
+	largeFile := filepath.Join(dir, fmt.Sprintf("contacts-%d.csv", rows))
+	for path, n := range map[string]int{smallFile: small, largeFile: rows} {
+		if _, err := os.Stat(path); err != nil {
+			check(writeFile(path, n, seed))
+		}
+	}
+	dsmall := measure(bin, dir, "dry run", smallFile, "--dry-run")
+	dlarge := measure(bin, dir, "dry run", largeFile, "--dry-run")
+	fmt.Printf("%-34s %+9.1f MB from %d to %d rows\n", "dry run peak RSS growth", float64(dlarge.rssKB-dsmall.rssKB)/1024, small, rows)
+	imp := measure(bin, dir, "sandbox import, --rate 0", largeFile, "--sandbox", "--rate", "0")
+	fmt.Printf("%-34s %10d contacts sent, %.0f contacts/s, %d requests\n", "sandbox import", imp.sent, float64(imp.sent)/imp.wall.Seconds(), imp.requests)
+	measureState(bin, dir, largeFile, dlarge)
 }
 
 type result struct {

@@ -18,7 +18,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -142,7 +141,21 @@ func (c *Client) Open(ctx context.Context, t providers.Target) (*providers.ListI
 // numbers beyond the first page would look new and be created again: this
 // is the function to teach its paging.
 func (c *Client) listAll(ctx context.Context, visit func(listedContact)) error {
-	return c.do(ctx, pathList, url.Values{}, func(dec *json.Decoder) error { return readContacts(dec, visit) })
+	read := false
+	return c.do(ctx, pathList, url.Values{},
+		func(dec *json.Decoder, body *providers.Body) error {
+			read = true
+			return readContacts(dec, body, visit)
+		},
+		func() error {
+			if !read {
+				// An account without contacts is Data null or [], never
+				// nothing: were it taken as empty, every number would be
+				// created again.
+				return errors.New("it has no Data")
+			}
+			return nil
+		})
 }
 
 // Apply sends a batch of one contact: create, edit or delete.
@@ -192,15 +205,26 @@ func (c *Client) create(ctx context.Context, ct *mapping.Contact, attempt int) (
 			return providers.Result{Outcome: providers.Added, ID: id}, nil
 		}
 	}
+	// Only a Success whose Data holds the new contact's ID confirms the
+	// create [doc, seed 003]. Any other answer is retried, and the retry
+	// searches first: a contact the unreadable answer did create is found,
+	// not created twice.
 	var id string
-	err = c.do(ctx, pathCreate, w.form(), func(dec *json.Decoder) error {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return err
-		}
-		id = createdID(raw)
-		return nil
-	})
+	err = c.do(ctx, pathCreate, w.form(),
+		func(dec *json.Decoder, _ *providers.Body) error {
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				return err
+			}
+			id = createdID(raw)
+			return nil
+		},
+		func() error {
+			if id == "" {
+				return errors.New("its Data holds no contact ID")
+			}
+			return nil
+		})
 	if err != nil {
 		return providers.Result{}, err
 	}
@@ -208,8 +232,8 @@ func (c *Client) create(ctx context.Context, ct *mapping.Contact, attempt int) (
 }
 
 // createdID reads the new contact's ID from ContactCreate's Data: the record
-// seed 003 documents, or the bare ID, which costs nothing to accept. The
-// contact is stored either way, so an unreadable ID is left empty.
+// seed 003 documents, or the bare ID, which costs nothing to accept; "" when
+// there is none.
 func createdID(data json.RawMessage) string {
 	var rec listedContact
 	if json.Unmarshal(data, &rec) == nil {
@@ -229,15 +253,15 @@ func createdID(data json.RawMessage) string {
 // status instead, it would stop the run as unexpected: a failure one can
 // see, never a duplicate.
 func (c *Client) search(ctx context.Context, mobile string, key uint64) (id string, found bool, err error) {
-	err = c.do(ctx, pathSearch, url.Values{"Mobile": {mobile}}, func(dec *json.Decoder) error {
-		return readContacts(dec, func(lc listedContact) {
+	err = c.do(ctx, pathSearch, url.Values{"Mobile": {mobile}}, func(dec *json.Decoder, body *providers.Body) error {
+		return readContacts(dec, body, func(lc listedContact) {
 			// Checked again here: a search that ignored its filter must not
 			// pass another contact off as this one.
 			if !found && keyOf(string(lc.Mobile)) == key {
 				id, found = string(lc.ID), true
 			}
 		})
-	})
+	}, nil)
 	return id, found, err
 }
 
@@ -252,7 +276,7 @@ func (c *Client) update(ctx context.Context, ct *mapping.Contact, attempt int) (
 		}
 		form := w.form()
 		form.Set(fieldContactID, id)
-		err = c.do(ctx, pathEdit, form, nil)
+		err = c.do(ctx, pathEdit, form, nil, nil)
 		if err == nil {
 			return providers.Result{Outcome: providers.Updated, ID: id}, nil
 		}
@@ -272,7 +296,7 @@ func (c *Client) delete(ctx context.Context, ct *mapping.Contact) (providers.Res
 	if id == "" {
 		return providers.Result{Outcome: providers.Skipped, Reason: "not_found"}, nil
 	}
-	err := c.do(ctx, pathDelete, url.Values{fieldContactID: {id}}, nil)
+	err := c.do(ctx, pathDelete, url.Values{fieldContactID: {id}}, nil, nil)
 	// [guess] On a delete, ContactID_Invalid is read as "gone already":
 	// deleted by hand, or by the attempt whose answer was lost. Either way
 	// the contact is deleted, as asked.
@@ -362,13 +386,16 @@ func genderType(c mapping.Civility) string {
 // mergeLabels joins label sets, each a comma-separated string (the run's
 // list, a row's tags, the labels a contact holds), into one: trimmed, empty
 // ones and repeats dropped, first seen first, joined with "," as seed 003's
-// C# sample does.
+// C# sample does. Repeats are found with a set: a listed contact's labels
+// come from the answer, which may hold a great many.
 func mergeLabels(sets ...string) string {
 	var out []string
+	seen := map[string]bool{}
 	for _, set := range sets {
 		for l := range strings.SplitSeq(set, ",") {
 			l = strings.TrimSpace(l)
-			if l != "" && !slices.Contains(out, l) {
+			if l != "" && !seen[l] {
+				seen[l] = true
 				out = append(out, l)
 			}
 		}
@@ -377,9 +404,9 @@ func mergeLabels(sets ...string) string {
 }
 
 // readContacts streams a list of records from Data, so that a whole
-// account's ContactList is never held in memory at once; null is an empty
-// list.
-func readContacts(dec *json.Decoder, visit func(listedContact)) error {
+// account's ContactList is never held in memory at once, each record within
+// providers.MaxItemSize; null is an empty list.
+func readContacts(dec *json.Decoder, body *providers.Body, visit func(listedContact)) error {
 	tok, err := dec.Token()
 	if err != nil {
 		return err
@@ -391,6 +418,7 @@ func readContacts(dec *json.Decoder, visit func(listedContact)) error {
 		return fmt.Errorf("the Data field is %v, not a list of contacts", tok)
 	}
 	for dec.More() {
+		body.StartItem()
 		var lc listedContact
 		if err := dec.Decode(&lc); err != nil {
 			return err
@@ -405,63 +433,89 @@ func readContacts(dec *json.Decoder, visit func(listedContact)) error {
 // envelope {"Status": ..., "Data": ...} whose Status is a name ("Success",
 // "Mobile_Invalid") or a number of seed 003's table (1, 101), as a JSON
 // number or a numeric string; or a bare JSON string such as
-// "Token_NotExists". It returns the status's name. readData, when not nil,
-// reads Data from the stream; it is not called when Status, read first,
-// says the request failed, and must accept null.
-func readAnswer(r io.Reader, readData func(*json.Decoder) error) (string, error) {
-	dec := json.NewDecoder(r)
+// "Token_NotExists", documented for errors only. It returns the status's
+// name. readData, when not nil, reads Data from the stream; it is not called
+// when Status, read first, says the request failed, and must accept null.
+// Each field of the envelope is read within providers.MaxItemSize, and
+// nothing may follow the answer.
+func readAnswer(body *providers.Body, readData func(*json.Decoder, *providers.Body) error) (string, error) {
+	dec := json.NewDecoder(body)
 	dec.UseNumber()
+	body.StartItem()
 	tok, err := dec.Token()
 	if err != nil {
 		return "", err
 	}
+	status := ""
 	switch v := tok.(type) {
 	case string:
-		return statusName(v), nil
+		status = statusName(v)
 	case json.Number:
-		return statusName(v.String()), nil
+		status = statusName(v.String())
 	case json.Delim:
 		if v != '{' {
-			break
+			return "", fmt.Errorf("the answer starts with %v", tok)
 		}
-		status := ""
-		for dec.More() {
-			key, err := dec.Token()
-			if err != nil {
+		if status, err = readEnvelope(dec, body, readData); err != nil {
+			return "", err
+		}
+	default:
+		return "", fmt.Errorf("the answer starts with %v", tok)
+	}
+	if _, ok := tok.(json.Delim); !ok && status == statusSuccess {
+		// A bare Success is not documented: it confirms nothing, and it
+		// carries no Data to read.
+		return "", errors.New("the answer is a bare status without Data")
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return "", errors.New("more follows the answer")
+	}
+	return status, nil
+}
+
+// readEnvelope reads the fields of {"Status": ..., "Data": ...} once its
+// '{' was read.
+func readEnvelope(dec *json.Decoder, body *providers.Body, readData func(*json.Decoder, *providers.Body) error) (string, error) {
+	status := ""
+	for dec.More() {
+		body.StartItem()
+		key, err := dec.Token()
+		if err != nil {
+			return "", err
+		}
+		name, _ := key.(string)
+		switch {
+		case strings.EqualFold(name, "Status"):
+			var s any
+			if err := dec.Decode(&s); err != nil {
 				return "", err
 			}
-			name, _ := key.(string)
-			switch {
-			case strings.EqualFold(name, "Status"):
-				var s any
-				if err := dec.Decode(&s); err != nil {
-					return "", err
-				}
-				switch s := s.(type) {
-				case string:
-					status = statusName(s)
-				case json.Number:
-					status = statusName(s.String())
-				default:
-					return "", fmt.Errorf("the Status field is %v", s)
-				}
-			case strings.EqualFold(name, "Data") && readData != nil && (status == "" || status == statusSuccess):
-				if err := readData(dec); err != nil {
-					return "", fmt.Errorf("reading Data: %w", err)
-				}
+			switch s := s.(type) {
+			case string:
+				status = statusName(s)
+			case json.Number:
+				status = statusName(s.String())
 			default:
-				var skip json.RawMessage
-				if err := dec.Decode(&skip); err != nil {
-					return "", err
-				}
+				return "", fmt.Errorf("the Status field is %v", s)
+			}
+		case strings.EqualFold(name, "Data") && readData != nil && (status == "" || status == statusSuccess):
+			if err := readData(dec, body); err != nil {
+				return "", fmt.Errorf("reading Data: %w", err)
+			}
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return "", err
 			}
 		}
-		if status == "" {
-			return "", errors.New("the answer has no Status")
-		}
-		return status, nil
 	}
-	return "", fmt.Errorf("the answer starts with %v", tok)
+	if _, err := dec.Token(); err != nil {
+		return "", err
+	}
+	if status == "" {
+		return "", errors.New("the answer has no Status")
+	}
+	return status, nil
 }
 
 // statusName returns the name of a status given by its number, and any
@@ -475,20 +529,25 @@ func statusName(s string) string {
 	return s
 }
 
+// documentedAnswer describes the answers that confirm a request [doc, seed
+// 003], for the message of any other.
+const documentedAnswer = `AmootSMS's {"Status": "Success", "Data": ...}`
+
 // do POSTs the form to path and reads the answer, handing its Data to
-// readData on success; any other answer becomes a classified
+// readData on success, then asking check (when not nil) whether the answer
+// confirms what was asked; any other answer becomes a classified
 // *providers.Error, wrapped with the method's name.
-func (c *Client) do(ctx context.Context, path string, form url.Values, readData func(*json.Decoder) error) error {
-	if err := c.post(ctx, path, form, readData); err != nil {
+func (c *Client) do(ctx context.Context, path string, form url.Values, readData func(*json.Decoder, *providers.Body) error, check func() error) error {
+	if err := c.post(ctx, path, form, readData, check); err != nil {
 		return fmt.Errorf("%s: %w", strings.TrimPrefix(path, "/rest/"), err)
 	}
 	return nil
 }
 
-func (c *Client) post(ctx context.Context, path string, form url.Values, readData func(*json.Decoder) error) error {
+func (c *Client) post(ctx context.Context, path string, form url.Values, readData func(*json.Decoder, *providers.Body) error, check func() error) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.URL(DocumentedBase, path), strings.NewReader(form.Encode()))
 	if err != nil {
-		return err
+		return fmt.Errorf("building the request: %w", err)
 	}
 	// Persian text travels as UTF-8, percent-encoded by form.Encode.
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
@@ -503,40 +562,51 @@ func (c *Client) post(ctx context.Context, path string, form url.Values, readDat
 		return e
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		data, err := providers.NewBody(resp.Body, resp.StatusCode, providers.MaxAnswerSize).ReadAll()
 		if err != nil {
-			return providers.NetworkError(err)
+			return err
 		}
-		return refused(resp.StatusCode, body)
+		return c.refused(resp.StatusCode, data)
 	}
-	status, err := readAnswer(resp.Body, readData)
+	// ContactList holds the whole account: it is streamed, within
+	// providers.MaxListingSize; every other answer is about one contact.
+	limit := int64(providers.MaxAnswerSize)
+	if path == pathList {
+		limit = providers.MaxListingSize
+	}
+	body := providers.NewBody(resp.Body, resp.StatusCode, limit)
+	status, err := readAnswer(body, readData)
 	if err != nil {
-		if providers.IsNetworkError(err) || errors.Is(err, context.Canceled) {
-			return providers.NetworkError(err) // a cancelled context stays as is
+		// A cut answer is a network error. One that is whole but not the
+		// documented answer may have been applied: every method is safe to
+		// repeat (create searches first), and the repeat may be readable.
+		return body.Fail(err, documentedAnswer)
+	}
+	if status != statusSuccess {
+		return classify(c.cfg.Clip(status), resp.StatusCode)
+	}
+	if check != nil {
+		if err := check(); err != nil {
+			return providers.Unreadable(resp.StatusCode, documentedAnswer, err)
 		}
-		// Maybe applied, but unreadable: every method is safe to repeat
-		// (create searches first), and the repeat may be readable.
-		return &providers.Error{Class: providers.Retryable, Reason: "unreadable_answer", Status: resp.StatusCode,
-			Message: "the answer could not be read", Err: err}
 	}
-	if status == statusSuccess {
-		return nil
-	}
-	return classify(status, resp.StatusCode)
+	return nil
 }
 
 // refused classifies an answer outside 2xx, which AmootSMS does not
-// document: by its status when it carries one, else by the HTTP status.
-func refused(httpStatus int, body []byte) error {
-	if status, err := readAnswer(bytes.NewReader(body), nil); err == nil && status != statusSuccess {
-		return classify(status, httpStatus)
+// document: by its status when it carries one, else by the HTTP status. The
+// answer is quoted with the token redacted before it is cut: it may echo the
+// request.
+func (c *Client) refused(httpStatus int, data []byte) error {
+	if status, err := readAnswer(providers.NewBody(bytes.NewReader(data), httpStatus, providers.MaxAnswerSize), nil); err == nil && status != statusSuccess {
+		return classify(c.cfg.Clip(status), httpStatus)
 	}
 	if httpStatus == http.StatusUnauthorized || httpStatus == http.StatusForbidden {
 		return &providers.Error{Class: providers.Fatal, Reason: "credentials", Status: httpStatus,
 			Message: "AmootSMS refused the token", Hint: "check " + envToken}
 	}
 	return &providers.Error{Class: providers.Fatal, Reason: "unexpected_answer", Status: httpStatus,
-		Message: fmt.Sprintf("unexpected answer from AmootSMS: %.200q", body)}
+		Message: "unexpected answer from AmootSMS: " + c.cfg.Excerpt(data)}
 }
 
 // classify turns a status other than Success into a classified error

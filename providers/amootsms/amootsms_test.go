@@ -151,7 +151,6 @@ func TestCreate(t *testing.T) {
 		{"status as a number", providers.OpUpsert, `{"Status":1,"Data":{"ID":"43"}}`, "43"},
 		{"status as a numeric string, bare ID", providers.OpCreate, `{"Status":"1","Data":44}`, "44"},
 		{"Data before Status", providers.OpUpsert, `{"Data":{"ID":45},"Status":"Success"}`, "45"},
-		{"no record", providers.OpCreate, `{"Status":"Success","Data":null}`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -414,7 +413,9 @@ func TestClassify(t *testing.T) {
 		tcase{"429", reply{status: 429, header: map[string]string{"Retry-After": "2"}}, want{providers.Retryable, "rate_limited", 0}},
 		tcase{"not JSON", reply{body: `<html>maintenance</html>`}, want{providers.Retryable, "unreadable_answer", 0}},
 		tcase{"no Status", reply{body: `{"Data":null}`}, want{providers.Retryable, "unreadable_answer", 0}},
-		tcase{"truncated", reply{body: `{"Status":"Success","Data":{"ID":`}, want{providers.Retryable, "network_error", 0}},
+		tcase{"truncated", reply{body: `{"Status":"Success","Data":{"ID":`}, want{providers.Retryable, "unreadable_answer", 0}},
+		tcase{"Success without a record", reply{body: `{"Status":"Success","Data":null}`}, want{providers.Retryable, "unreadable_answer", 0}},
+		tcase{"bare Success", reply{body: `"Success"`}, want{providers.Retryable, "unreadable_answer", 0}},
 	)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -682,5 +683,37 @@ func TestPipelineRerunAndLabels(t *testing.T) {
 	}
 	if got := p.em.Contacts("قدیمی"); len(got) != 1 {
 		t.Errorf("the old label lost its contact: %+v", got)
+	}
+}
+
+// ContactList is streamed within limits: a contact or a field too large to
+// be an AmootSMS answer stops the run with a short message (a 100 MB Status
+// used to be quoted whole), and a Success without Data is not an empty
+// account.
+func TestOpenRefusesHugeOrIncompleteListing(t *testing.T) {
+	huge := strings.Repeat("x", 2*providers.MaxItemSize)
+	for _, tt := range []struct{ name, body, reason string }{
+		{"a contact over the item limit", `{"Status":"Success","Data":[{"ID":1,"Mobile":989120000000,"FName":"` + huge + `"}]}`, providers.ReasonTooLarge},
+		{"a Status over the item limit", `{"Status":"` + huge + `"}`, providers.ReasonTooLarge},
+		{"a bare status over the item limit", `"` + huge + `"`, providers.ReasonTooLarge},
+		{"an unknown field over the item limit", `{"Other":"` + huge + `","Status":"Success","Data":[]}`, providers.ReasonTooLarge},
+		{"no Data", `{"Status":"Success"}`, providers.ReasonUnreadable},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(&fakeAPI{t: t, replies: map[string]reply{"ContactList": {body: tt.body}}})
+			defer srv.Close()
+			c, err := New(providers.Config{Endpoint: srv.URL + "/prefix", Credentials: testCreds, HTTPClient: srv.Client()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.Open(context.Background(), providers.Target{List: "l", Mode: providers.ModeUpsert})
+			var pe *providers.Error
+			if !errors.As(err, &pe) || pe.Reason != tt.reason {
+				t.Fatalf("got %.300v, want %s", err, tt.reason)
+			}
+			if len(err.Error()) > 1000 {
+				t.Errorf("a message of %d bytes", len(err.Error()))
+			}
+		})
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -44,9 +43,11 @@ const (
 	codeUpdateMissing = "ERR_104" // update: no such contact in the list
 	codeDeleteMissing = "ERR_104" // delete: no such contact in the list
 
-	// maxAnswerSize bounds the answers read whole: {status, code} and error
-	// pages. list/information, which may be large, is streamed.
-	maxAnswerSize = 64 << 10
+	// documentedAnswer and documentedListInfo describe the answers that
+	// confirm a request [doc, seeds 000 and 001], for the message of any
+	// other.
+	documentedAnswer   = `AvoSMS's {"status", "code"}`
+	documentedListInfo = `AvoSMS's list information {"code", "list_contact_country_code", "list_contact": [...]}`
 )
 
 var capabilities = providers.Capabilities{
@@ -102,11 +103,17 @@ func (c *Client) Open(ctx context.Context, t providers.Target) (*providers.ListI
 		return nil, err
 	}
 	defer resp.Body.Close()
-	code, info, err := readListInfo(resp.Body)
+	// The answer holds every contact of the list: it is streamed, within
+	// providers.MaxListingSize.
+	body := providers.NewBody(resp.Body, resp.StatusCode, providers.MaxListingSize)
+	code, info, err := readListInfo(body)
 	if err != nil {
-		return nil, unreadable(resp.StatusCode, err)
+		return nil, body.Fail(err, documentedListInfo)
 	}
-	if err := checkCode(pathListInfo, code, resp.StatusCode); err != nil {
+	if normaliseCode(code) == "" {
+		return nil, providers.Unreadable(resp.StatusCode, documentedListInfo, errors.New("it has no code"))
+	}
+	if err := checkCode(pathListInfo, c.cfg.Clip(code), resp.StatusCode); err != nil {
 		return nil, err
 	}
 	return info, nil
@@ -307,54 +314,51 @@ func (c *Client) post(ctx context.Context, path string, form url.Values) (*http.
 	if e := providers.CheckTransient(resp); e != nil {
 		return nil, e
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerSize))
+	data, err := providers.NewBody(resp.Body, resp.StatusCode, providers.MaxAnswerSize).ReadAll()
 	if err != nil {
-		return nil, providers.NetworkError(err)
+		return nil, err
 	}
 	// AvoSMS answers its codes with HTTP 200; one in another answer is
 	// still read, since it says more than the status does.
 	var ans answer
 	if json.Unmarshal(data, &ans) == nil {
 		if code := normaliseCode(ans.Code); code != "" && code != codeOK {
-			return nil, classify(path, code, resp.StatusCode)
+			return nil, classify(path, c.cfg.Clip(code), resp.StatusCode)
 		}
 	}
+	// The answer is quoted with the credentials redacted before it is cut:
+	// it may echo the form, which carries them.
 	return nil, &providers.Error{Class: providers.Fatal, Reason: "unexpected_answer", Status: resp.StatusCode,
-		Message: fmt.Sprintf("unexpected answer from AvoSMS: %.200q", data)}
+		Message: "unexpected answer from AvoSMS: " + c.cfg.Excerpt(data)}
 }
 
-// do sends one form and checks the answer's code.
+// do sends one form and checks the answer's code. Only the documented
+// answer with a code confirms the request: any other is retried, which is
+// harmless (an add already applied is answered ERR_104, which Apply
+// handles), and its row fails not_confirmed.
 func (c *Client) do(ctx context.Context, path string, form url.Values) error {
 	resp, err := c.post(ctx, path, form)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerSize))
-	if err != nil {
-		return providers.NetworkError(err)
-	}
 	var ans answer
-	if err := json.Unmarshal(data, &ans); err != nil {
-		return unreadable(resp.StatusCode, err)
+	err = providers.DecodeAnswer(resp, documentedAnswer, &ans, func() error {
+		if normaliseCode(ans.Code) == "" {
+			return errors.New("it has no code")
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	return checkCode(path, ans.Code, resp.StatusCode)
-}
-
-// unreadable classifies an answer that is not the JSON AvoSMS documents.
-// Sending the request again is harmless (an add already applied is answered
-// ERR_104, which Apply handles) and may get a readable answer.
-func unreadable(status int, err error) error {
-	return &providers.Error{Class: providers.Retryable, Reason: "unreadable_answer", Status: status, Message: "the answer could not be read", Err: err}
+	return checkCode(path, c.cfg.Clip(ans.Code), resp.StatusCode)
 }
 
 // checkCode turns an answer's code into nil (OK) or a classified error.
 func checkCode(path, code string, status int) error {
-	switch code = normaliseCode(code); code {
-	case codeOK:
+	if code = normaliseCode(code); code == codeOK {
 		return nil
-	case "":
-		return &providers.Error{Class: providers.Fatal, Reason: "unexpected_answer", Status: status, Message: "AvoSMS answered without a code"}
 	}
 	return classify(path, code, status)
 }
@@ -432,10 +436,10 @@ var codes = map[codeKey]codeRule{
 
 // readListInfo decodes a list/information answer as a stream: a list may
 // hold a million contacts, and only their numbers are kept, as keys. A
-// number is read in the list's country, so numbers that come before the
-// country in the answer wait for it.
-func readListInfo(r io.Reader) (code string, info *providers.ListInfo, err error) {
-	dec := json.NewDecoder(r)
+// national number is read in the list's country, so those that come before
+// the country in the answer wait for it.
+func readListInfo(body *providers.Body) (code string, info *providers.ListInfo, err error) {
+	dec := json.NewDecoder(body)
 	if err := expectDelim(dec, '{'); err != nil {
 		return "", nil, err
 	}
@@ -448,13 +452,14 @@ func readListInfo(r io.Reader) (code string, info *providers.ListInfo, err error
 		}
 	}
 	each := func(number string) {
-		if countryRead {
+		if countryRead || strings.HasPrefix(number, "+") {
 			keep(number)
 		} else {
 			waiting = append(waiting, number)
 		}
 	}
 	for dec.More() {
+		body.StartItem()
 		tok, err := dec.Token()
 		if err != nil {
 			return "", nil, err
@@ -467,7 +472,7 @@ func readListInfo(r io.Reader) (code string, info *providers.ListInfo, err error
 			err = dec.Decode(&country)
 			info.Region, countryRead = listRegion(country), true
 		case "list_contact":
-			err = readContacts(dec, each)
+			err = readContacts(dec, body, each)
 		default:
 			var skip json.RawMessage
 			err = dec.Decode(&skip)
@@ -485,7 +490,7 @@ func readListInfo(r io.Reader) (code string, info *providers.ListInfo, err error
 // readContacts reads list_contact: an array, or an object keyed by contact
 // (what PHP's json_encode makes of an array that is not a list), or null for
 // an empty list.
-func readContacts(dec *json.Decoder, each func(number string)) error {
+func readContacts(dec *json.Decoder, body *providers.Body, each func(number string)) error {
 	tok, err := dec.Token()
 	if err != nil || tok == nil {
 		return err
@@ -495,6 +500,7 @@ func readContacts(dec *json.Decoder, each func(number string)) error {
 		return fmt.Errorf("list_contact is %v, not an array", tok)
 	}
 	for dec.More() {
+		body.StartItem()
 		if open == '{' {
 			if _, err := dec.Token(); err != nil {
 				return err

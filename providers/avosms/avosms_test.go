@@ -374,7 +374,7 @@ func TestClassifyHTTP(t *testing.T) {
 		{"4xx without a code", 404, nil, `not found`, providers.Fatal, "unexpected_answer", 0},
 		{"4xx saying OK", 403, nil, `{"code":"OK"}`, providers.Fatal, "unexpected_answer", 0},
 		{"200 not JSON", 200, nil, `<html>maintenance</html>`, providers.Retryable, "unreadable_answer", 0},
-		{"200 without a code", 200, nil, `{"status":"success"}`, providers.Fatal, "unexpected_answer", 0},
+		{"200 without a code", 200, nil, `{"status":"success"}`, providers.Retryable, "unreadable_answer", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -621,5 +621,54 @@ func TestCountryMismatchNeverSent(t *testing.T) {
 	}
 	if adds != 2 {
 		t.Errorf("%d adds, want 2", adds)
+	}
+}
+
+// Only the documented {"status", "code"} confirms a write: any other 2xx is
+// an unreadable answer, which the importer retries and then fails as
+// not_confirmed.
+func TestUnconfirmedAnswers(t *testing.T) {
+	for _, tt := range []struct {
+		name, body string
+	}{
+		{"empty", ``},
+		{"HTML", `<html><head><title>302 Found</title></head></html>`},
+		{"truncated", `{"status":"success","code":"O`},
+		{"unrelated JSON", `{"result":true}`},
+		{"null", `null`},
+		{"more after the answer", `{"status":"success","code":"OK"} trailing`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newTestClient(t, providers.ModeUpsert, func(w http.ResponseWriter, r *http.Request) {
+				io.WriteString(w, tt.body)
+			})
+			res, err := apply(c, providers.OpUpsert, fullContact("+33612345678"))
+			var pe *providers.Error
+			if !errors.As(err, &pe) || pe.Class != providers.Retryable || pe.Reason != providers.ReasonUnreadable || res != nil {
+				t.Fatalf("got %v, %v; want no result and a retryable %s", res, err, providers.ReasonUnreadable)
+			}
+		})
+	}
+}
+
+// list/information is streamed within limits: a contact too large to be an
+// AvoSMS answer stops the run, and an answer without a code confirms
+// nothing.
+func TestOpenRefusesHugeOrIncompleteListing(t *testing.T) {
+	huge := strings.Repeat("x", 2*providers.MaxItemSize)
+	for _, tt := range []struct{ name, body, reason string }{
+		{"a contact over the item limit", `{"code":"OK","list_contact_country_code":"FR","list_contact":[{"contact_telephone_number":"+33612345678","contact_other":"` + huge + `"}]}`, providers.ReasonTooLarge},
+		{"an unknown field over the item limit", `{"code":"OK","other":"` + huge + `","list_contact":[]}`, providers.ReasonTooLarge},
+		{"no code", `{"status":"success","list_contact":[]}`, providers.ReasonUnreadable},
+		{"truncated", `{"code":"OK","list_contact":[{"contact_telephone_number":"+336`, providers.ReasonUnreadable},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newServer(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, tt.body) })
+			_, err := c.Open(context.Background(), providers.Target{List: "1001", Mode: providers.ModeUpsert})
+			var pe *providers.Error
+			if !errors.As(err, &pe) || pe.Reason != tt.reason {
+				t.Fatalf("got %.300v, want %s", err, tt.reason)
+			}
+		})
 	}
 }

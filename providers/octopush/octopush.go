@@ -7,8 +7,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -114,12 +114,26 @@ func (c *Client) create(ctx context.Context, b *providers.Batch) ([]providers.Re
 	for i, ct := range b.Contacts {
 		req.Contacts[i] = toWire(ct)
 	}
-	var resp createResponse
-	if err := c.do(ctx, http.MethodPost, pathCreate, req, &resp); err != nil {
+	resp, err := c.send(ctx, http.MethodPost, pathCreate, req)
+	if err != nil {
 		return nil, err
 	}
-	status := make(map[uint64]string, len(resp.Items))
-	for _, it := range resp.Items {
+	defer resp.Body.Close()
+	// Only the documented answer confirms anything: an empty body, an HTML
+	// page, a cut or an unrelated JSON document is retried (the create is
+	// an upsert, safe to repeat) and its rows fail not_confirmed.
+	var answer createResponse
+	err = providers.DecodeAnswer(resp, documentedCreate, &answer, func() error {
+		if answer.Items == nil {
+			return errors.New("it has no items")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	status := make(map[uint64]string, len(answer.Items))
+	for _, it := range answer.Items {
 		status[phoneKey(it.PhoneNumber)] = it.Status
 	}
 	results := make([]providers.Result, len(b.Contacts))
@@ -129,7 +143,13 @@ func (c *Client) create(ctx context.Context, b *providers.Batch) ([]providers.Re
 	return results, nil
 }
 
-// resultOf maps an item's status to an outcome.
+// resultOf maps an item's status to an outcome: added, updated and skipped
+// are documented [doc, seed 002]. A number missing from the answer, or
+// given any other status, is not confirmed: whether it was stored is
+// unknown, so the row fails and the next run sends it again. (An
+// undocumented status used to become the report reason "refused_" + status:
+// an answer could write anything, a credential included, into the report,
+// the rejects file and the state.)
 func resultOf(status string) providers.Result {
 	switch status {
 	case "added":
@@ -138,12 +158,8 @@ func resultOf(status string) providers.Result {
 		return providers.Result{Outcome: providers.Updated}
 	case "skipped":
 		return providers.Result{Outcome: providers.Skipped, Reason: "exists"}
-	case "":
-		// Not in the answer: whether it was stored is unknown, so the row
-		// fails and the next run sends it again.
-		return providers.Result{Outcome: providers.Failed, Reason: "not_confirmed"}
 	}
-	return providers.Result{Outcome: providers.Rejected, Reason: "refused_" + status}
+	return providers.Result{Outcome: providers.Failed, Reason: providers.ReasonNotConfirmed}
 }
 
 func (c *Client) delete(ctx context.Context, b *providers.Batch) ([]providers.Result, error) {
@@ -154,8 +170,22 @@ func (c *Client) delete(ctx context.Context, b *providers.Batch) ([]providers.Re
 	for i, ct := range b.Contacts {
 		req.PhoneNumbers[i] = ct.Phone
 	}
-	if err := c.do(ctx, http.MethodDelete, pathDelete, req, nil); err != nil {
+	resp, err := c.send(ctx, http.MethodDelete, pathDelete, req)
+	if err != nil {
 		return nil, err
+	}
+	defer resp.Body.Close()
+	// [guess] The answer to a delete is not documented: an empty one or any
+	// JSON value is taken as done; an HTML page or a cut answer is not.
+	data, err := providers.NewBody(resp.Body, resp.StatusCode, providers.MaxAnswerSize).ReadAll()
+	if err != nil {
+		return nil, err
+	}
+	if len(bytes.TrimSpace(data)) > 0 {
+		var answer json.RawMessage
+		if err := providers.DecodeJSON(resp.StatusCode, data, "an empty or a JSON answer", &answer, nil); err != nil {
+			return nil, err
+		}
 	}
 	results := make([]providers.Result, len(b.Contacts))
 	for i := range results {
@@ -186,16 +216,20 @@ func phoneKey(s string) uint64 {
 	return mapping.KeyOf(s)
 }
 
-// do sends one JSON request and decodes a 2xx answer into out; any other
-// answer becomes a classified *providers.Error.
-func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+// documentedCreate describes the answer that confirms a create [doc, seed
+// 002], for the message of any other.
+const documentedCreate = `Octopush's {"items": [{"phone_number", "status"}…]}`
+
+// send sends one JSON request and returns a 2xx answer for the caller to
+// read and close; any other answer becomes a classified *providers.Error.
+func (c *Client) send(ctx context.Context, method, path string, in any) (*http.Response, error) {
 	body, err := json.Marshal(in)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("encoding the request: %w", err)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.cfg.URL(DocumentedBase, path), bytes.NewReader(body))
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("building the request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
@@ -203,34 +237,27 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	req.Header.Set("api-key", c.key)
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return providers.NetworkError(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return providers.NetworkError(err)
+		return nil, providers.NetworkError(err)
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		if out == nil || len(bytes.TrimSpace(data)) == 0 {
-			return nil
-		}
-		if err := json.Unmarshal(data, out); err != nil {
-			// Applied, but the answer is unreadable: sending the same
-			// upsert again is harmless and may get a readable answer.
-			return &providers.Error{Class: providers.Retryable, Reason: "unreadable_answer", Status: resp.StatusCode, Message: "the answer could not be read", Err: err}
-		}
-		return nil
+		return resp, nil
 	}
-	return classify(resp, data)
+	defer resp.Body.Close()
+	data, err := providers.NewBody(resp.Body, resp.StatusCode, providers.MaxAnswerSize).ReadAll()
+	if err != nil {
+		return nil, err
+	}
+	return nil, c.classify(resp, data)
 }
 
 // classify turns a refused request into a classified error (PROVIDERS.md,
-// Octopush error codes).
-func classify(resp *http.Response, body []byte) error {
+// Octopush error codes). What the answer says is quoted with the
+// credentials redacted before it is cut: an answer may echo the request.
+func (c *Client) classify(resp *http.Response, body []byte) error {
 	if e := providers.CheckTransient(resp); e != nil {
 		var er errorResponse
 		if json.Unmarshal(body, &er) == nil && er.Code != 0 {
-			e.Code, e.Message = strconv.Itoa(int(er.Code)), er.Message
+			e.Code, e.Message = strconv.Itoa(int(er.Code)), c.cfg.Clip(er.Message)
 		}
 		return e
 	}
@@ -241,9 +268,9 @@ func classify(resp *http.Response, body []byte) error {
 				Message: "Octopush refused the credentials", Hint: "check " + envLogin + " and " + envKey}
 		}
 		return &providers.Error{Class: providers.Fatal, Reason: "unexpected_answer", Status: resp.StatusCode,
-			Message: fmt.Sprintf("unexpected answer from Octopush: %.200q", body)}
+			Message: "unexpected answer from Octopush: " + c.cfg.Excerpt(body)}
 	}
-	e := &providers.Error{Status: resp.StatusCode, Code: strconv.Itoa(int(er.Code)), Message: er.Message}
+	e := &providers.Error{Status: resp.StatusCode, Code: strconv.Itoa(int(er.Code)), Message: c.cfg.Clip(er.Message)}
 	rule, ok := codes[int(er.Code)]
 	if !ok {
 		e.Class, e.Reason = providers.Fatal, "unexpected_error"

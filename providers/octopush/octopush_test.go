@@ -65,6 +65,7 @@ func TestCreateRequest(t *testing.T) {
 						map[string]any{"phone_number": "+33612345678", "first_name": "F78", "last_name": "L", "param3": "Mme"},
 						map[string]any{"phone_number": "+33612345679", "first_name": "F79", "last_name": "L", "param3": "Mme"},
 						map[string]any{"phone_number": "+33612345670", "first_name": "F70", "last_name": "L", "param3": "Mme"},
+						map[string]any{"phone_number": "+33612345671", "first_name": "F71", "last_name": "L", "param3": "Mme"},
 					},
 					"list_name": "customers", "tag_name": "vip", "do_not_overwrite": tt.doNotOverwrite,
 				}
@@ -73,13 +74,16 @@ func TestCreateRequest(t *testing.T) {
 				}
 				w.WriteHeader(http.StatusCreated)
 				// Items echo numbers in any order; one without "+".
-				io.WriteString(w, `{"items":[{"phone_number":"33612345679","status":"updated"},{"phone_number":"+33612345678","status":"added"}]}`)
+				// An undocumented status confirms nothing.
+				io.WriteString(w, `{"items":[{"phone_number":"33612345679","status":"updated"},{"phone_number":"+33612345678","status":"added"},`+
+					`{"phone_number":"+33612345671","status":"secret-key-123"}]}`)
 			})
-			res, err := c.Apply(context.Background(), &providers.Batch{Op: tt.op, Tag: "vip", Contacts: contacts("+33612345678", "+33612345679", "+33612345670")})
+			res, err := c.Apply(context.Background(), &providers.Batch{Op: tt.op, Tag: "vip", Contacts: contacts("+33612345678", "+33612345679", "+33612345670", "+33612345671")})
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := []providers.Result{{Outcome: providers.Added}, {Outcome: providers.Updated}, {Outcome: providers.Failed, Reason: "not_confirmed"}}
+			want := []providers.Result{{Outcome: providers.Added}, {Outcome: providers.Updated},
+				{Outcome: providers.Failed, Reason: "not_confirmed"}, {Outcome: providers.Failed, Reason: "not_confirmed"}}
 			if !reflect.DeepEqual(res, want) {
 				t.Fatalf("results %+v, want %+v", res, want)
 			}
@@ -226,5 +230,38 @@ func TestEmulator(t *testing.T) {
 	}
 	if _, err := apply(c, providers.OpDelete, "+33612345678"); err != nil || len(em.Contacts("customers")) != 1 {
 		t.Fatalf("delete: %v, %d left", err, len(em.Contacts("customers")))
+	}
+}
+
+// Only the documented answer confirms a write: any other 2xx is an
+// unreadable answer, which the importer retries and then fails as
+// not_confirmed.
+func TestUnconfirmedAnswers(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		op     providers.Op
+		status int
+		body   string
+	}{
+		{"create, empty", providers.OpUpsert, 201, ``},
+		{"create, HTML", providers.OpUpsert, 200, `<html><body>Welcome to nginx!</body></html>`},
+		{"create, truncated", providers.OpUpsert, 201, `{"items":[{"phone_number":"+33612345678","status":"ad`},
+		{"create, unrelated JSON", providers.OpUpsert, 200, `{"success":true}`},
+		{"create, items null", providers.OpUpsert, 201, `{"items":null}`},
+		{"create, more after the answer", providers.OpUpsert, 201, `{"items":[]}<html>`},
+		{"delete, HTML", providers.OpDelete, 200, `<html>ok</html>`},
+		{"delete, truncated", providers.OpDelete, 200, `{"deleted":`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(tt.status)
+				io.WriteString(w, tt.body)
+			})
+			res, err := c.Apply(context.Background(), &providers.Batch{Op: tt.op, Contacts: contacts("+33612345678")})
+			var pe *providers.Error
+			if !errors.As(err, &pe) || pe.Class != providers.Retryable || pe.Reason != providers.ReasonUnreadable || res != nil {
+				t.Fatalf("got %v, %v; want no result and a retryable %s", res, err, providers.ReasonUnreadable)
+			}
+		})
 	}
 }

@@ -3,8 +3,10 @@
 // --endpoint as a user would, must upsert, honour each mode, isolate a
 // refused row, stop after one request on a fatal error, retry transient
 // errors with identical requests, honour Retry-After and cancellation, keep
-// credentials out of every message, and leave the provider holding exactly
-// what the file says.
+// credentials out of every message (even from an answer that echoes them,
+// cut anywhere), count nothing as sent that the provider did not confirm in
+// its documented answer, follow no redirect, and leave the provider holding
+// exactly what the file says.
 package providertest
 
 import (
@@ -12,12 +14,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -62,6 +68,9 @@ func Run(t *testing.T, s Subject) {
 	t.Run("RetryAfterHonoured", h.retryAfterHonoured)
 	t.Run("CancelHonouredPromptly", h.cancelHonouredPromptly)
 	t.Run("NoCredentialsInMessages", h.noCredentialsInMessages)
+	t.Run("EchoedCredentialsCutAnywhere", h.echoedCredentialsCutAnywhere)
+	t.Run("UnconfirmedWritesNotCounted", h.unconfirmedWritesNotCounted)
+	t.Run("RedirectsNotFollowed", h.redirectsNotFollowed)
 	t.Run("ContentsEqualFile", h.contentsEqualFile)
 }
 
@@ -441,6 +450,169 @@ func (h *harness) noCredentialsInMessages(t *testing.T) {
 	}
 }
 
+// echoedCredentialsCutAnywhere answers every request with an error page
+// that echoes it, padded so that the excerpt a message quotes (its first
+// providers.ExcerptLen characters) ends inside a credential, at every
+// length: no head of a credential may reach a message, a log line, the
+// report or the rejects file.
+func (h *harness) echoedCredentialsCutAnywhere(t *testing.T) {
+	creds := map[string]string{}
+	var secrets []string
+	for i, name := range h.reg.Capabilities.Credentials {
+		// '+', '/' and '@' change when a form or a query encodes them.
+		v := fmt.Sprintf("%c%cq8v+W3x/Tk7@p%d", 'Q'+i, 'z'-i, i)
+		creds[name], secrets = v, append(secrets, v)
+	}
+	file := writeFile(t, h.rows(60, 2))
+	for _, secret := range secrets {
+		for _, form := range []string{secret, url.QueryEscape(secret)} {
+			for cut := providers.MinSecretLen; cut <= len(form)+1; cut++ {
+				found := false
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					dump, _ := httputil.DumpRequest(r, true)
+					i := bytes.Index(dump, []byte(form))
+					if i < 0 {
+						http.Error(w, "no echo", http.StatusBadRequest)
+						return
+					}
+					found = true
+					w.WriteHeader(http.StatusBadRequest)
+					io.WriteString(w, strings.Repeat("x", providers.ExcerptLen-cut))
+					w.Write(dump[i:])
+				}))
+				var logs bytes.Buffer
+				opts := importer.Options{File: file, Provider: h.s.Name, List: h.s.List, Region: h.s.Region, Endpoint: srv.URL,
+					Credentials: creds, Rate: 0, Workers: 1, Retry: fastRetry, RejectsFile: filepath.Join(t.TempDir(), "rejects.csv"),
+					Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+				rep, err := h.run(t, context.Background(), opts)
+				srv.Close()
+				if err == nil {
+					t.Fatal("an error page was taken for success")
+				}
+				if !found {
+					continue // this form is not how the provider sends this credential
+				}
+				rejected, _ := os.ReadFile(opts.RejectsFile)
+				everything := err.Error() + logs.String() + fmt.Sprintf("%+v", rep) + string(rejected)
+				if !strings.Contains(everything, "unexpected answer") {
+					t.Fatalf("the echo is not quoted, so this test tests nothing: %v", err)
+				}
+				if leak := Leak(everything, secrets); leak != "" {
+					t.Fatalf("cut %d characters into %q: %q leaks in\n%s", cut, form, leak, everything)
+				}
+			}
+		}
+	}
+}
+
+// garbler passes the first after requests to the sandbox; it applies the
+// others too, but answers them with 200 and body(answer), answer being what
+// the API would have said. Once off, it passes everything.
+type garbler struct {
+	after int
+	body  func(answer []byte) string
+	n     atomic.Int32
+	off   atomic.Bool
+}
+
+func (g *garbler) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if int(g.n.Add(1)) <= g.after || g.off.Load() {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, g.body(rec.Body.Bytes()))
+	})
+}
+
+// openRequests counts the requests the provider's Open sends.
+func (h *harness) openRequests(t *testing.T) int {
+	e := h.env(t, providers.SandboxOptions{}, nil)
+	p, err := h.reg.New(providers.Config{Endpoint: e.srv.URL, Credentials: e.sb.Credentials(), HTTPClient: e.srv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Open(context.Background(), providers.Target{List: h.s.List, Mode: providers.ModeUpsert}); err != nil {
+		t.Fatal(err)
+	}
+	return e.sb.Requests()
+}
+
+// unconfirmedWritesNotCounted applies every write but answers it with 200
+// and something other than the documented answer: the rows fail
+// not_confirmed, the state records none of them, and the next run sends
+// them all again without duplicating any.
+func (h *harness) unconfirmedWritesNotCounted(t *testing.T) {
+	open := h.openRequests(t)
+	for _, tt := range []struct {
+		name string
+		body func(answer []byte) string
+	}{
+		{"HTML", func([]byte) string { return "<!DOCTYPE html><html><body><h1>It works!</h1></body></html>" }},
+		{"empty", func([]byte) string { return "" }},
+		{"truncated", func(a []byte) string { return string(a[:len(a)/2]) }},
+		{"unrelated JSON", func([]byte) string { return `{"ok":true,"message":"done"}` }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rows := h.rows(70, 5)
+			g := &garbler{after: open, body: tt.body}
+			e := h.env(t, providers.SandboxOptions{}, g.wrap)
+			opts := h.options(e, writeFile(t, rows))
+			opts.StateFile = filepath.Join(t.TempDir(), "state.db")
+			rep, err := h.run(t, context.Background(), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Failed != len(rows) || rep.FailedByReason[providers.ReasonNotConfirmed] != len(rows) || rep.Added+rep.Updated != 0 {
+				t.Fatalf("report %+v, want every row failed %s", rep, providers.ReasonNotConfirmed)
+			}
+			// The writes were applied: the next run, answered as documented,
+			// sends every row again, none found unchanged in the state.
+			g.off.Store(true)
+			rep, err = h.run(t, context.Background(), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Added+rep.Updated != len(rows) || rep.SkippedByReason["unchanged"] != 0 {
+				t.Fatalf("second run %+v, want every row sent again", rep)
+			}
+			h.expectContents(t, e, rows)
+		})
+	}
+}
+
+// redirectsNotFollowed answers every request with a redirect to another
+// server: the run stops with a fatal error that names the target (without
+// its query) and says to fix --endpoint, and nothing reaches the target.
+func (h *harness) redirectsNotFollowed(t *testing.T) {
+	for _, code := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		t.Run(strconv.Itoa(code), func(t *testing.T) {
+			var reached atomic.Int32
+			other := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached.Add(1) }))
+			defer other.Close()
+			e := h.env(t, providers.SandboxOptions{}, func(http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					http.Redirect(w, r, other.URL+r.URL.Path+"?token=query-secret-1234", code)
+				})
+			})
+			_, err := h.run(t, context.Background(), h.options(e, writeFile(t, h.rows(90, 3))))
+			var fatal *importer.FatalError
+			if !errors.As(err, &fatal) {
+				t.Fatalf("err %v, want a fatal error", err)
+			}
+			if msg := err.Error(); !strings.Contains(msg, other.URL+"/") || !strings.Contains(msg, "--endpoint") || strings.Contains(msg, "query-secret") {
+				t.Errorf("message %q: it must name the target without its query, and say to fix --endpoint", msg)
+			}
+			if n := reached.Load(); n != 0 {
+				t.Fatalf("%d requests reached the redirect's target", n)
+			}
+		})
+	}
+}
+
 func (h *harness) contentsEqualFile(t *testing.T) {
 	rows := h.rows(200, 40)
 	dup := rows[5]
@@ -455,4 +627,20 @@ func (h *harness) contentsEqualFile(t *testing.T) {
 		t.Errorf("report %+v", rep)
 	}
 	h.expectContents(t, e, rows)
+}
+
+// Leak returns the longest prefix, four bytes or more, of one of the
+// secrets (as it is or URL-encoded, as a form carries it) that text holds,
+// or "" when there is none: a secret cut in half leaks its head.
+func Leak(text string, secrets []string) string {
+	for _, s := range secrets {
+		for _, form := range []string{s, url.QueryEscape(s)} {
+			for n := len(form); n >= providers.MinSecretLen; n-- {
+				if strings.Contains(text, form[:n]) {
+					return form[:n]
+				}
+			}
+		}
+	}
+	return ""
 }

@@ -118,15 +118,22 @@ func (c *Client) Apply(ctx context.Context, b *providers.Batch) ([]providers.Res
 
 // update PATCHes the contacts by ID. Smstools applies all or nothing: a 404
 // (an unknown ID) refuses the whole array, which classify makes a Row error
-// so that the importer splits the batch down to the unknown IDs.
+// so that the importer splits the batch down to the unknown IDs. Only the
+// documented 204 confirms the update; any other 2xx is retried (a PATCH is
+// safe to repeat) and its rows fail not_confirmed.
 func (c *Client) update(ctx context.Context, b *providers.Batch) ([]providers.Result, error) {
 	req := make([]contact, len(b.Contacts))
 	for i, ct := range b.Contacts {
 		req[i] = c.toWire(ct)
 		req[i].ID = intOrString(ct.ID)
 	}
-	if _, err := c.do(ctx, http.MethodPatch, c.cfg.URL(DocumentedBase, pathContact), req); err != nil {
+	resp, err := c.send(ctx, http.MethodPatch, c.cfg.URL(DocumentedBase, pathContact), req)
+	if err != nil {
 		return nil, err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		return nil, providers.Unreadable(resp.StatusCode, "Smstools's 204 No Content", fmt.Errorf("HTTP %d", resp.StatusCode))
 	}
 	results := make([]providers.Result, len(b.Contacts))
 	for i, ct := range b.Contacts {
@@ -143,7 +150,7 @@ func (c *Client) create(ctx context.Context, b *providers.Batch) ([]providers.Re
 	for i, ct := range b.Contacts {
 		req[i] = c.toWire(ct)
 	}
-	data, err := c.do(ctx, http.MethodPost, c.cfg.URL(DocumentedBase, pathContact), req)
+	resp, err := c.send(ctx, http.MethodPost, c.cfg.URL(DocumentedBase, pathContact), req)
 	var pe *providers.Error
 	if errors.As(err, &pe) && pe.Code == codeExists && len(b.Contacts) == 1 && c.target.Mode == providers.ModeUpsert {
 		return c.overwrite(ctx, b.Contacts[0], pe)
@@ -151,38 +158,43 @@ func (c *Client) create(ctx context.Context, b *providers.Batch) ([]providers.Re
 	if err != nil {
 		return nil, err
 	}
-	ids := createdIDs(data, len(b.Contacts))
+	defer resp.Body.Close()
+	ids, err := createdIDs(resp, len(b.Contacts))
+	if err != nil {
+		return nil, err
+	}
 	results := make([]providers.Result, len(b.Contacts))
 	for i := range results {
-		results[i] = providers.Result{Outcome: providers.Added}
-		if ids != nil {
-			results[i].ID = ids[i]
-		}
+		results[i] = providers.Result{Outcome: providers.Added, ID: ids[i]}
 	}
 	return results, nil
 }
 
-// createdIDs reads the IDs of a create's answer, or returns nil when they
-// cannot be matched to the contacts. The 2xx status already says the
-// contacts were created; the IDs are only a convenience for the report, so
-// an unreadable answer does not make the row fail (and resending it would
-// only meet code 129).
-func createdIDs(data []byte, n int) []string {
-	var resp createResponse
-	if json.Unmarshal(data, &resp) != nil {
+// createdIDs reads the IDs of a create's answer, one per contact in request
+// order [doc]. Only that answer confirms the create: a 2xx status alone
+// does not (an empty body, an HTML page, a cut or unrelated JSON, or a count
+// of IDs that is not the contacts'). Such an answer is retried, and resending
+// a create that was applied meets code 129, which create handles.
+func createdIDs(resp *http.Response, n int) ([]string, error) {
+	var answer createResponse
+	var ids []string
+	err := providers.DecodeAnswer(resp, documentedCreate, &answer, func() error {
+		if len(answer.IDs) == 0 && answer.ID != "" {
+			answer.IDs = []intOrString{answer.ID}
+		}
+		if len(answer.IDs) != n {
+			return fmt.Errorf("it holds %d IDs for %d contacts", len(answer.IDs), n)
+		}
+		ids = make([]string, n)
+		for i, id := range answer.IDs {
+			if id == "" {
+				return fmt.Errorf("ID %d of %d is empty", i+1, n)
+			}
+			ids[i] = string(id)
+		}
 		return nil
-	}
-	if len(resp.IDs) == 0 && resp.ID != "" {
-		resp.IDs = []intOrString{resp.ID}
-	}
-	if len(resp.IDs) != n {
-		return nil
-	}
-	ids := make([]string, n)
-	for i, id := range resp.IDs {
-		ids[i] = string(id)
-	}
-	return ids
+	})
+	return ids, err
 }
 
 // overwrite is the upsert of a number the group already holds (code 129
@@ -227,60 +239,122 @@ var errNoListing = errors.New("the group's contacts cannot be listed")
 // IDs and phones as numbers or strings, phones with or without "+". An
 // answer that does not fit (404, 405, an unreadable body, a code about the
 // request's shape) returns errNoListing; answers about the account or the
-// group are returned as they are.
+// group are returned as they are. Pages are streamed, each within
+// providers.MaxListingSize.
 func (c *Client) listGroup(ctx context.Context, visit func(key uint64, id string) bool) error {
 	var first listedContact
 	for page := 1; ; page++ {
 		q := url.Values{"groupid": {c.target.List}, "limit": {strconv.Itoa(listPageSize)}, "page": {strconv.Itoa(page)}}
-		data, err := c.do(ctx, http.MethodGet, c.cfg.URL(DocumentedBase, pathContact)+"?"+q.Encode(), nil)
+		resp, err := c.send(ctx, http.MethodGet, c.cfg.URL(DocumentedBase, pathContact)+"?"+q.Encode(), nil)
 		if err != nil {
 			if listingAbsent(err) {
 				return fmt.Errorf("%w: %w", errNoListing, err)
 			}
 			return err
 		}
-		contacts, err := decodeListing(data)
-		if err != nil {
-			return fmt.Errorf("%w: page %d: %w", errNoListing, page, err)
-		}
-		// An API that ignored page would serve the first page forever.
-		if len(contacts) == 0 || (page > 1 && contacts[0] == first) {
-			return nil
-		}
-		first = contacts[0]
-		for _, lc := range contacts {
+		body := providers.NewBody(resp.Body, resp.StatusCode, providers.MaxListingSize)
+		n, done := 0, false
+		err = readPage(body, func(lc listedContact) bool {
+			n++
+			if n == 1 {
+				// An API that ignored page would serve the first page forever.
+				if page > 1 && lc == first {
+					done = true
+					return false
+				}
+				first = lc
+			}
 			key, ok := c.listedKey(lc)
 			if ok && !visit(key, string(lc.ID)) {
-				return nil
+				done = true
+				return false
 			}
+			return true
+		})
+		resp.Body.Close()
+		if err != nil {
+			// A cut answer is retried and one over a limit stops the run;
+			// one that is whole but not a listing says the guess is wrong.
+			err = body.Fail(err, "a listing of contacts")
+			var pe *providers.Error
+			if errors.As(err, &pe) && pe.Reason == providers.ReasonUnreadable {
+				return fmt.Errorf("%w: page %d: %w", errNoListing, page, err)
+			}
+			return err
 		}
-		if len(contacts) < listPageSize {
+		if done || n < listPageSize {
 			return nil
 		}
 	}
 }
 
-// decodeListing reads a page of the listing in any of the shapes listGroup
-// accepts.
-func decodeListing(data []byte) ([]listedContact, error) {
-	var contacts []listedContact
-	if err := json.Unmarshal(data, &contacts); err == nil {
-		return contacts, nil
+// readPage streams a page of the listing in any of the shapes listGroup
+// accepts, handing each contact to each until it returns false.
+func readPage(body *providers.Body, each func(listedContact) bool) error {
+	dec := json.NewDecoder(body)
+	tok, err := dec.Token()
+	if err != nil {
+		return err
 	}
-	var wrapped struct {
-		Contacts []listedContact `json:"contacts"`
-		Data     []listedContact `json:"data"`
+	switch tok {
+	case json.Delim('['):
+		_, err := readContacts(dec, body, each)
+		return err
+	case json.Delim('{'):
+	default:
+		return fmt.Errorf("the listing is %v, not contacts", tok)
 	}
-	if err := json.Unmarshal(data, &wrapped); err != nil {
-		return nil, fmt.Errorf("unreadable listing: %w", err)
+	found := false
+	for dec.More() {
+		body.StartItem()
+		key, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		name, _ := key.(string)
+		if !found && (strings.EqualFold(name, "contacts") || strings.EqualFold(name, "data")) {
+			tok, err := dec.Token()
+			switch {
+			case err != nil:
+				return err
+			case tok == nil:
+				continue // null: look on
+			case tok != json.Delim('['):
+				return fmt.Errorf("%s is %v, not a list of contacts", name, tok)
+			}
+			more, err := readContacts(dec, body, each)
+			if err != nil || !more {
+				return err
+			}
+			found = true
+			continue
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return err
+		}
 	}
-	switch {
-	case wrapped.Contacts != nil:
-		return wrapped.Contacts, nil
-	case wrapped.Data != nil:
-		return wrapped.Data, nil
+	if !found {
+		return errors.New("no contacts in the listing")
 	}
-	return nil, fmt.Errorf("no contacts in the listing: %.100q", data)
+	return nil
+}
+
+// readContacts reads an array whose '[' was read, one contact at a time; it
+// reports whether each wanted them all.
+func readContacts(dec *json.Decoder, body *providers.Body, each func(listedContact) bool) (more bool, err error) {
+	for dec.More() {
+		body.StartItem()
+		var lc listedContact
+		if err := dec.Decode(&lc); err != nil {
+			return false, err
+		}
+		if !each(lc) {
+			return false, nil
+		}
+	}
+	_, err = dec.Token()
+	return true, err
 }
 
 // listedKey returns the number of a listed contact as a mapping key. A
@@ -335,10 +409,14 @@ func (c *Client) toWire(ct *mapping.Contact) contact {
 	}
 }
 
-// do sends one request, with in as its JSON body unless nil, and returns the
-// body of a 2xx answer; any other answer becomes a classified
-// *providers.Error.
-func (c *Client) do(ctx context.Context, method, url string, in any) ([]byte, error) {
+// documentedCreate describes the answer that confirms a create [doc], for
+// the message of any other.
+const documentedCreate = `Smstools's {"ID": n} or {"IDs": [...]} with one ID per contact`
+
+// send sends one request, with in as its JSON body unless nil, and returns a
+// 2xx answer for the caller to read and close; any other answer becomes a
+// classified *providers.Error.
+func (c *Client) send(ctx context.Context, method, url string, in any) (*http.Response, error) {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -361,29 +439,30 @@ func (c *Client) do(ctx context.Context, method, url string, in any) ([]byte, er
 	if err != nil {
 		return nil, providers.NetworkError(err)
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return nil, providers.NetworkError(err)
-	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return data, nil
+		return resp, nil
 	}
-	return nil, classify(resp, data)
+	defer resp.Body.Close()
+	data, err := providers.NewBody(resp.Body, resp.StatusCode, providers.MaxAnswerSize).ReadAll()
+	if err != nil {
+		return nil, err
+	}
+	return nil, c.classify(resp, data)
 }
 
 // classify turns a refused request into a classified error (PROVIDERS.md,
-// Smstools error codes).
-func classify(resp *http.Response, body []byte) error {
+// Smstools error codes). What the answer says is quoted with the
+// credentials redacted before it is cut: an answer may echo the request.
+func (c *Client) classify(resp *http.Response, body []byte) error {
 	var er errorResponse
 	hasCode := json.Unmarshal(body, &er) == nil && er.Error != ""
 	if e := providers.CheckTransient(resp); e != nil {
 		if hasCode {
-			e.Code, e.Message = string(er.Error), er.ErrorMsg
+			e.Code, e.Message = c.cfg.Clip(string(er.Error)), c.cfg.Clip(er.ErrorMsg)
 		}
 		return e
 	}
-	e := &providers.Error{Status: resp.StatusCode, Code: string(er.Error), Message: er.ErrorMsg}
+	e := &providers.Error{Status: resp.StatusCode, Code: c.cfg.Clip(string(er.Error)), Message: c.cfg.Clip(er.ErrorMsg)}
 	code, err := strconv.Atoi(string(er.Error))
 	if rule, ok := codes[code]; hasCode && err == nil && ok {
 		e.Class, e.Reason, e.Outcome, e.Hint = rule.class, rule.reason, rule.outcome, rule.hint
@@ -409,7 +488,7 @@ func classify(resp *http.Response, body []byte) error {
 		e.Message = "Smstools refused the credentials"
 	default:
 		e.Class, e.Reason = providers.Fatal, "unexpected_answer"
-		e.Message = fmt.Sprintf("unexpected answer from Smstools: %.200q", body)
+		e.Message = "unexpected answer from Smstools: " + c.cfg.Excerpt(body)
 	}
 	return e
 }

@@ -124,8 +124,6 @@ func TestCreateRequest(t *testing.T) {
 		{"upsert, IDs as numbers and strings", providers.OpUpsert, []string{"+32470123456", "+32470123457"}, two, `{"IDs":[1001,"1002"]}`, []string{"1001", "1002"}},
 		{"create", providers.OpCreate, []string{"+32470123456", "+32470123457"}, two, `{"IDs":[1001,1002]}`, []string{"1001", "1002"}},
 		{"one contact answered with ID", providers.OpCreate, []string{"+32470123456"}, one, `{"ID":7}`, []string{"7"}},
-		{"IDs that do not match the contacts", providers.OpCreate, []string{"+32470123456", "+32470123457"}, two, `{"IDs":[1001]}`, nil},
-		{"unreadable answer", providers.OpCreate, []string{"+32470123456"}, one, `created`, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newTestClient(t, providers.ModeUpsert, func(w http.ResponseWriter, r *http.Request) {
@@ -139,10 +137,7 @@ func TestCreateRequest(t *testing.T) {
 			}
 			want := make([]providers.Result, len(tt.phones))
 			for i := range want {
-				want[i] = providers.Result{Outcome: providers.Added}
-				if tt.wantIDs != nil {
-					want[i].ID = tt.wantIDs[i]
-				}
+				want[i] = providers.Result{Outcome: providers.Added, ID: tt.wantIDs[i]}
 			}
 			if !reflect.DeepEqual(res, want) {
 				t.Fatalf("results %+v, want %+v", res, want)
@@ -662,5 +657,60 @@ func TestEmulator(t *testing.T) {
 	}
 	if c := em.Contacts("43"); len(c) != 1 || c[0].Phone != "+32470000001" || c[0].ID != "4" {
 		t.Errorf("group 43: %+v", c)
+	}
+}
+
+// Only the documented answer confirms a write: {"ID"} or {"IDs"} with one
+// ID per contact for a create, 204 for a PATCH. Any other 2xx is an
+// unreadable answer, which the importer retries and then fails as
+// not_confirmed.
+func TestUnconfirmedAnswers(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		op     providers.Op
+		phones []string
+		status int
+		body   string
+	}{
+		{"create, empty", providers.OpCreate, []string{"+32470123456"}, 200, ``},
+		{"create, HTML", providers.OpCreate, []string{"+32470123456"}, 200, `<!DOCTYPE html><html>Maintenance</html>`},
+		{"create, truncated", providers.OpCreate, []string{"+32470123456"}, 201, `{"IDs":[10`},
+		{"create, unrelated JSON", providers.OpCreate, []string{"+32470123456"}, 200, `{"result":"ok"}`},
+		{"create, fewer IDs than contacts", providers.OpCreate, []string{"+32470123456", "+32470123457"}, 201, `{"IDs":[1001]}`},
+		{"create, one ID for two contacts", providers.OpCreate, []string{"+32470123456", "+32470123457"}, 201, `{"ID":1001}`},
+		{"create, an empty ID", providers.OpCreate, []string{"+32470123456", "+32470123457"}, 201, `{"IDs":[1001,null]}`},
+		{"create, not text", providers.OpCreate, []string{"+32470123456"}, 200, `created`},
+		{"update, 200 empty", providers.OpUpdate, []string{"+32470123456"}, 200, ``},
+		{"update, 200 with JSON", providers.OpUpdate, []string{"+32470123456"}, 200, `{"ok":true}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newTestClient(t, providers.ModeUpsert, func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(tt.status)
+				io.WriteString(w, tt.body)
+			})
+			cts := contacts(tt.phones...)
+			for _, ct := range cts {
+				ct.ID = "1001"
+			}
+			res, err := c.Apply(context.Background(), &providers.Batch{Op: tt.op, Contacts: cts})
+			var pe *providers.Error
+			if !errors.As(err, &pe) || pe.Class != providers.Retryable || pe.Reason != providers.ReasonUnreadable || res != nil {
+				t.Fatalf("got %v, %v; want no result and a retryable %s", res, err, providers.ReasonUnreadable)
+			}
+		})
+	}
+}
+
+// A listing page is streamed within limits: a contact too large to be a
+// Smstools answer stops the run rather than being taken for a listing that
+// does not exist.
+func TestOpenRefusesHugeListing(t *testing.T) {
+	c := newClient(t, func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `[{"ID":1,"phone":"32470000001","extra1":"`+strings.Repeat("x", 2*providers.MaxItemSize)+`"}]`)
+	})
+	_, err := c.Open(context.Background(), providers.Target{List: "42", Mode: providers.ModeUpsert})
+	var pe *providers.Error
+	if !errors.As(err, &pe) || pe.Class != providers.Fatal || pe.Reason != providers.ReasonTooLarge {
+		t.Fatalf("got %.300v, want a fatal %s", err, providers.ReasonTooLarge)
 	}
 }
