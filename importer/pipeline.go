@@ -577,6 +577,7 @@ func (r *run) collect(events <-chan []event) error {
 	var writeErr error
 	failed := 0
 	var refused streak
+	forgetting := false // the streak stopped the run: no refusal is remembered
 	for evs := range events {
 		var c commit
 		for i := range evs {
@@ -627,9 +628,14 @@ func (r *run) collect(events <-chan []event) error {
 					r.cancel()
 				}
 			}
+			if e.sent && r.state != nil && e.outcome == providers.Rejected && forgetting {
+				// Refused after the streak stopped the run: as suspect.
+				c.writes = append(c.writes, stateWrite{key: e.key, delete: true})
+			}
 			if e.sent && refused.add(e, r.opts.MaxStreak) {
 				r.halt(reasonAborted, &FatalError{Provider: r.name, Err: refused.err()})
 				r.cancel()
+				forgetting = true
 				if r.state != nil {
 					c.writes = append(c.writes, refused.forget()...)
 				}
