@@ -93,7 +93,7 @@ type Client struct {
 	// existing and records are written by Open and only read afterwards, so
 	// the importer's workers share them without a lock.
 	existing map[uint64]string // number key → contact ID, as Open returned it
-	records  map[string]string // contact ID → its record as listed, packed (see contact.pack)
+	records  *providers.Held   // number key → the contact's record as listed (contact.values)
 }
 
 var _ providers.Provider = (*Client)(nil)
@@ -122,7 +122,7 @@ func (c *Client) Capabilities() providers.Capabilities { return capabilities }
 // merely be one request more than needed.
 func (c *Client) Open(ctx context.Context, t providers.Target) (*providers.ListInfo, error) {
 	existing := map[uint64]string{}
-	records := map[string]string{}
+	records := providers.NewHeld()
 	err := c.listAll(ctx, func(lc listedContact) {
 		key := keyOf(string(lc.Mobile))
 		if key == 0 || lc.deleted() {
@@ -134,10 +134,9 @@ func (c *Client) Open(ctx context.Context, t providers.Target) (*providers.ListI
 			// edits; the others are left as they are.
 			return
 		}
-		id := string(lc.ID)
-		existing[key] = id
+		existing[key] = string(lc.ID)
 		held := lc.held()
-		records[id] = held.pack()
+		records.Put(key, held.values())
 	})
 	if err != nil {
 		return nil, err
@@ -292,7 +291,7 @@ func (c *Client) update(ctx context.Context, ct *mapping.Contact, attempt int) (
 		if err != nil {
 			return providers.Result{}, err
 		}
-		held := unpack(c.records[id])
+		held := c.heldRecord(ct.Key, id)
 		w.keep(held)
 		w.Labels = mergeLabels(held.Labels, ct.KnownLabels, c.target.List, ct.Tag)
 		err = c.edit(ctx, id, w)
@@ -331,7 +330,7 @@ func (c *Client) delete(ctx context.Context, ct *mapping.Contact) (providers.Res
 	if id == "" {
 		return providers.Result{Outcome: providers.Skipped, Reason: "not_found"}, nil
 	}
-	held := unpack(c.records[id])
+	held := c.heldRecord(ct.Key, id)
 	rest := withoutLabel(mergeLabels(held.Labels, ct.KnownLabels), c.target.List)
 	var err error
 	if rest == "" {
@@ -354,6 +353,15 @@ func (c *Client) delete(ctx context.Context, ct *mapping.Contact) (providers.Res
 		return providers.Result{}, err
 	}
 	return providers.Result{Outcome: providers.Deleted, ID: id, Labels: rest}, nil
+}
+
+// heldRecord returns the record Open listed for the number key, when it is
+// the contact id; the empty record otherwise.
+func (c *Client) heldRecord(key uint64, id string) contact {
+	if c.existing[key] != id {
+		return contact{}
+	}
+	return contactOf(c.records.Get(key))
 }
 
 // idOf returns the contact's ID: the one the planner took from Open's

@@ -243,7 +243,7 @@ func openWith(t *testing.T, mode providers.Mode, list string, replies map[string
 // a number, one is marked deleted, two have no number one can read.
 const account = `{"Status":"Success","Data":[
 	{"ID":7,"Active":false,"ContactGroupID":0,"Mobile":9121234567,"FName":"قدیمی","LName":null,"GenderType":false,
-	 "GenderTypeStr":"خانم","CompanyTitle":"آموت","JobTitle":null,"Email":"old@example.com","CityName":"تهران",
+	 "GenderTypeStr":"خانم","CompanyTitle":"\u0622موت","JobTitle":null,"Email":"old@example.com","CityName":"تهران",
 	 "AddressText":null,"BornDate":"1980-01-02T00:00:00","BornDatePer":"1358/10/12","AnniversaryDate":null,
 	 "CustomText1":"یک","CustomText2":null,"CustomText3":null,"CustomText4":null,"CustomText5":null,"CustomText6":null,
 	 "CustomDate1":"2020-05-06T00:00:00","CustomDate2":null,"CustomDate3":null,"Deleted":false,"UpdateDateTime":"2025-10-21T11:03:41.96"},

@@ -1,9 +1,11 @@
 package amootsms
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // Wire types of the AmootSMS REST API (seed 003, PROVIDERS.md).
@@ -94,35 +96,27 @@ func (c *contact) keep(held contact) {
 	}
 }
 
-// pack writes the record in one string, for Open's index of the account:
-// a string per contact, not one per field, is what a million contacts cost.
-func (c *contact) pack() string {
+// values lists the record's fields in fields' order, for Open's index of
+// the account (providers.Held).
+func (c *contact) values() []string {
 	fs := c.fields()
-	parts := make([]string, len(fs))
+	out := make([]string, len(fs))
 	for i, f := range fs {
-		parts[i] = *f.value
+		out[i] = *f.value
 	}
-	return strings.Join(parts, packSep)
+	return out
 }
 
-// unpack reads what pack wrote; "" is the empty record.
-func unpack(s string) contact {
+// contactOf reads what values listed; nil is the empty record.
+func contactOf(values []string) contact {
 	var c contact
-	if s == "" {
-		return c
-	}
-	parts := strings.Split(s, packSep)
 	for i, f := range c.fields() {
-		if i < len(parts) {
-			*f.value = parts[i]
+		if i < len(values) {
+			*f.value = values[i]
 		}
 	}
 	return c
 }
-
-// packSep separates the fields of a packed record: the unit separator,
-// which no field of a form carries.
-const packSep = "\x1f"
 
 func contactFromForm(v url.Values) contact {
 	var c contact
@@ -237,6 +231,10 @@ func (s *flexString) UnmarshalJSON(b []byte) error {
 		return nil
 	case string(b) == "true" || string(b) == "false":
 		*s = flexString(b)
+		return nil
+	case len(b) > 1 && b[0] == '"' && bytes.IndexByte(b, '\\') < 0 && utf8.Valid(b):
+		// Most values hold no escape: no need to decode them.
+		*s = flexString(b[1 : len(b)-1])
 		return nil
 	case len(b) > 0 && b[0] == '"':
 		var v string

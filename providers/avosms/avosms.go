@@ -79,10 +79,9 @@ type Client struct {
 	id     string
 	key    string
 	target providers.Target
-	// held is each listed contact's fields (see heldFields), by number
-	// key, as Open read them; only read afterwards, so the importer's
-	// workers share it without a lock.
-	held map[uint64]string
+	// held is each listed contact's fields (contactFields' order), by
+	// number key, as Open read them.
+	held *providers.Held
 }
 
 var _ providers.Provider = (*Client)(nil)
@@ -260,11 +259,11 @@ func (c *Client) toWire(ct *mapping.Contact) url.Values {
 		"listContactId":          {c.target.List},
 		"contactTelephoneNumber": {formatPhone(ct.Phone)},
 	}
-	row := fields(formatCivility(ct.Civility), ct.LastName, ct.FirstName, ct.Email, formatBirthday(ct.Birthday), ct.Custom["contactOther"])
-	held := heldFields(c.held[ct.Key])
+	row := []string{formatCivility(ct.Civility), ct.LastName, ct.FirstName, ct.Email, formatBirthday(ct.Birthday), ct.Custom["contactOther"]}
+	held := c.held.Get(ct.Key)
 	for i, name := range contactFields {
 		v := row[i]
-		if v == "" {
+		if v == "" && i < len(held) {
 			v = held[i]
 		}
 		form.Set(name, v)
@@ -273,32 +272,19 @@ func (c *Client) toWire(ct *mapping.Contact) url.Values {
 }
 
 // contactFields are the form's fields of a contact besides its number, in
-// the order fields and heldFields keep them.
+// the order toWire and heldValues list them.
 var contactFields = [...]string{"contactCivility", "contactName", "contactFirstName", "contactEmail", "contactBirthday", "contactOther"}
 
-// fields lists a contact's values in contactFields' order.
-func fields(civility, name, firstName, email, birthday, other string) [len(contactFields)]string {
-	return [...]string{civility, name, firstName, email, birthday, other}
-}
-
-// packFields writes a listed contact's fields in one string, for Open's
-// index of the list: a string per contact, not one per field, is what a
-// large list costs. The unit separator is in no field of a form.
-func packFields(lc listContact) string {
-	f := fields(lc.Civility, lc.Name, lc.FirstName, lc.Email, heldBirthday(lc.Birthday), lc.Other)
-	if f == ([len(contactFields)]string{}) {
-		return ""
+// heldValues lists a listed contact's fields in contactFields' order, as an
+// update sends them back; nil when all are empty.
+func heldValues(lc listContact) []string {
+	v := []string{lc.Civility, lc.Name, lc.FirstName, lc.Email, heldBirthday(lc.Birthday), lc.Other}
+	for _, f := range v {
+		if f != "" {
+			return v
+		}
 	}
-	return strings.Join(f[:], "\x1f")
-}
-
-// heldFields reads what packFields wrote.
-func heldFields(packed string) [len(contactFields)]string {
-	var f [len(contactFields)]string
-	if packed != "" {
-		copy(f[:], strings.Split(packed, "\x1f"))
-	}
-	return f
+	return nil
 }
 
 // heldBirthday writes a birthday as list/information shows it in the form
@@ -498,23 +484,23 @@ var codes = map[codeKey]codeRule{
 
 // readListInfo decodes a list/information answer as a stream: a list may
 // hold a million contacts, and only their numbers (as keys) and their
-// fields (packed, see packFields) are kept. A national number is read in
+// fields (in a providers.Held) are kept. A national number is read in
 // the list's country, so the contacts that come before the country in the
 // answer wait for it.
-func readListInfo(body *providers.Body) (code string, info *providers.ListInfo, held map[uint64]string, err error) {
+func readListInfo(body *providers.Body) (code string, info *providers.ListInfo, held *providers.Held, err error) {
 	dec := json.NewDecoder(body)
 	if err := expectDelim(dec, '{'); err != nil {
 		return "", nil, nil, err
 	}
 	info = &providers.ListInfo{Existing: map[uint64]string{}}
-	held = map[uint64]string{}
+	held = providers.NewHeld()
 	var countryRead bool
 	var waiting []listContact
 	keep := func(lc listContact) {
 		if key := listedKey(lc.TelephoneNumber, info.Region); key != 0 {
 			info.Existing[key] = ""
-			if f := packFields(lc); f != "" {
-				held[key] = f
+			if v := heldValues(lc); v != nil {
+				held.Put(key, v)
 			}
 		}
 	}

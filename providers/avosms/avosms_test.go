@@ -284,7 +284,7 @@ func TestOpen(t *testing.T) {
 func TestUpdateKeepsWhatTheRowLeavesEmpty(t *testing.T) {
 	list := `{"code":"OK","list_contact_country_code":"FR","list_contact":[` +
 		`{"contact_telephone_number":"+33612345678","contact_civility":"M","contact_name":"Durand","contact_first_name":"Jean",` +
-		`"contact_email":"j@example.com","contact_birthday":"1970-01-02","contact_other":"ancien"},` +
+		`"contact_email":"j@example.com","contact_birthday":"1970-01-02","contact_other":"ancien \"client\""},` +
 		`{"contact_telephone_number":"0612345679","contact_civility":null,"contact_name":"","contact_first_name":"Anne",` +
 		`"contact_email":null,"contact_birthday":"03/04/1975","contact_other":{"unexpected":true}}]}`
 	tests := []struct {
@@ -295,7 +295,7 @@ func TestUpdateKeepsWhatTheRowLeavesEmpty(t *testing.T) {
 		{"every cell empty but the first name", &mapping.Contact{Phone: "+33612345678", Key: 33612345678, FirstName: "Paul"},
 			url.Values{"listContactId": {"1001"}, "contactTelephoneNumber": {"+33612345678"}, "contactCivility": {"M"},
 				"contactName": {"Durand"}, "contactFirstName": {"Paul"}, "contactEmail": {"j@example.com"},
-				"contactBirthday": {"02/01/1970"}, "contactOther": {"ancien"}}},
+				"contactBirthday": {"02/01/1970"}, "contactOther": {`ancien "client"`}}},
 		{"a full row replaces everything", fullContact("+33612345678"), fullForm("+33612345678")},
 		{"listed as written", &mapping.Contact{Phone: "+33612345679", Key: 33612345679, LastName: "Roux"},
 			url.Values{"listContactId": {"1001"}, "contactTelephoneNumber": {"+33612345679"}, "contactCivility": {""},

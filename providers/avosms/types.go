@@ -3,7 +3,7 @@ package avosms
 import (
 	"bytes"
 	"encoding/json"
-	"strconv"
+	"unicode/utf8"
 )
 
 // Wire types of the AvoSMS contact API (seeds 000 and 001, PROVIDERS.md).
@@ -61,25 +61,25 @@ func (lc listedContact) fields() listContact {
 
 // flexString reads a JSON string, number or boolean as its text. Null, an
 // object or an array read as "": a field of an unexpected type costs that
-// field, not the listing.
+// field, not the listing. The decoder hands it one whole, valid value.
 type flexString string
 
 func (s *flexString) UnmarshalJSON(b []byte) error {
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
+	switch b[0] {
+	case '"':
+		if bytes.IndexByte(b, '\\') < 0 && utf8.Valid(b) {
+			// Most values hold no escape: no need to decode them.
+			*s = flexString(b[1 : len(b)-1])
+			return nil
+		}
+		var v string
+		err := json.Unmarshal(b, &v)
+		*s = flexString(v)
 		return err
-	}
-	switch v := v.(type) {
-	case string:
-		*s = flexString(v)
-	case json.Number:
-		*s = flexString(v)
-	case bool:
-		*s = flexString(strconv.FormatBool(v))
-	default:
+	case '{', '[', 'n':
 		*s = ""
+	default: // a number, true or false
+		*s = flexString(b)
 	}
 	return nil
 }
