@@ -50,7 +50,7 @@ var capabilities = providers.Capabilities{
 	Credentials:  []string{envClientID, envClientSecret},
 	ListHelp:     "the groupid",
 	Pacing:       providers.Pacing{Rate: 10, Burst: 5, Workers: 4, BatchSize: maxBatch},
-	EmptyCells: "keep the value Smstools holds: a PATCH changes only the properties it is given [doc], and an empty " +
+	EmptyCells: "keep the value Smstools holds: a PATCH changes only the properties it is given, and an empty " +
 		"cell is not sent (so no cell can clear a value)",
 }
 
