@@ -126,7 +126,7 @@ func (c *Client) Open(ctx context.Context, t providers.Target) (*providers.ListI
 	err := c.listAll(ctx, func(lc listedContact) {
 		key := keyOf(string(lc.Mobile))
 		if key == 0 || lc.deleted() {
-			return // no row can match a number we cannot read
+			return // a number we cannot read matches no row; a deleted record is no contact
 		}
 		if _, dup := existing[key]; dup {
 			// The account holds the number twice (created twice before
