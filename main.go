@@ -209,6 +209,7 @@ func parseImportFlags(args []string) (importer.Options, *flag.FlagSet, error) {
 	fs.BoolVar(&o.Full, "full", false, "send unchanged rows too, and refresh the state")
 	fs.StringVar(&o.MaxDelete, "max-delete", "10%", "with --mode mirror: stop before deleting more than N contacts, or N% of those sent")
 	fs.IntVar(&o.MaxErrors, "max-errors", 0, "stop (exit 3) once N rows have failed for provider reasons; 0 = no limit")
+	fs.IntVar(&o.MaxStreak, "max-streak", importer.DefaultMaxStreak, "stop (exit 3) once the provider has refused N contacts in a row for one reason, accepting none between; 0 = never")
 	fs.String("config", "", "credentials file, one section per provider, readable only by its owner (default: $XDG_CONFIG_HOME/contactsync/config.yaml)")
 	fs.StringVar(&logFormat, "log-format", "text", "log lines on stderr as text or json")
 	fs.Bool("quiet", false, "no progress bar")

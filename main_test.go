@@ -9,10 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 
+	"contactsync/importer"
+	"contactsync/mapping"
 	"contactsync/providers"
 	"contactsync/providers/octopush"
 )
@@ -54,20 +57,24 @@ func TestImportSampleEndToEnd(t *testing.T) {
 
 	var got []string
 	for _, c := range em.Contacts("customers") {
-		got = append(got, c.Phone+" "+c.FirstName+" "+c.LastName+" "+c.Email)
+		got = append(got, c.Phone+" "+c.FirstName+" "+c.LastName)
 	}
 	want := []string{
-		"+33601020304 Hugo Bernard hugo.bernard@example.fr",
-		"+33611223344 Marie Curie marie.curie@example.fr",
-		"+33612345678 Jean Dupont jean.dupont@example.fr",
-		"+33622334455 Camille Leroy camille.leroy@example.fr",
-		"+33655443322 Émile Zola ",
-		"+33698765432 Léa Martin lea@example.fr",
-		"+33781234567 Paul Durand ",
-		"+447911123456 Inès Richard ines@example.co.uk",
+		"+33601020304 Hugo Bernard",
+		"+33611223344 Marie Curie",
+		"+33612345678 Jean Dupont",
+		"+33622334455 Camille Leroy",
+		"+33655443322 Émile Zola",
+		"+33698765432 Léa Martin",
+		"+33781234567 Paul Durand",
+		"+447911123456 Inès Richard",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("the provider holds\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// Octopush stores no e-mail: the run says so, once, naming the column.
+	if n := strings.Count(stderr, `column \"E-mail\" (email): Octopush does not store e-mail addresses`); n != 1 {
+		t.Errorf("the e-mail note was printed %d times, want once:\n%s", n, stderr)
 	}
 
 	var report map[string]any
@@ -194,7 +201,7 @@ func TestExitCodes(t *testing.T) {
 func TestImportHelp(t *testing.T) {
 	_, stdout, _ := cli(t, nil, "import", "--help")
 	for _, flag := range []string{"provider", "list", "region", "mapping", "mode", "endpoint", "sandbox", "dry-run", "rate", "burst",
-		"workers", "batch-size", "report", "rejects", "quiet", "log-format", "delimiter", "encoding"} {
+		"workers", "batch-size", "report", "rejects", "quiet", "log-format", "delimiter", "encoding", "max-errors", "max-streak"} {
 		i := strings.Index(stdout, "  --"+flag)
 		if i < 0 {
 			t.Errorf("--help does not list --%s", flag)
@@ -259,9 +266,22 @@ func TestExportFamilies(t *testing.T) {
 				!reflect.DeepEqual(rep["warnings"], tt.warnings) {
 				t.Fatalf("report %s", data)
 			}
+			// Octopush does not store the e-mail: the same file read as the
+			// import read it says what it is.
+			opts := importer.InspectOptions{File: tt.file, Region: tt.region, Rows: tt.added}
+			if len(tt.extra) == 2 && tt.extra[0] == "--mapping" {
+				opts.Mapping = tt.extra[1]
+			}
+			in, err := importer.Inspect(context.Background(), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i := slices.IndexFunc(in.Contacts, func(c *mapping.Contact) bool { return c.Phone == tt.phone }); i < 0 || in.Contacts[i].Email != tt.email {
+				t.Errorf("%s is not read with the e-mail %q: %+v", tt.phone, tt.email, in.Contacts)
+			}
 			for _, c := range em.Contacts("l") {
 				if c.Phone == tt.phone {
-					if c.FirstName != tt.first || c.LastName != tt.last || c.Email != tt.email {
+					if c.FirstName != tt.first || c.LastName != tt.last {
 						t.Fatalf("stored %+v", c)
 					}
 					return
@@ -296,5 +316,32 @@ func TestInspect(t *testing.T) {
 	}
 	if code, _, _ := cli(t, nil, "inspect", "samples/google-contacts.csv", "--region", "GB"); code != exitOK {
 		t.Fatalf("a clean file: exit %d", code)
+	}
+	// For Octopush, inspect says the e-mail column is not stored, and how to
+	// keep it.
+	_, stdout, _ = cli(t, nil, "inspect", "samples/contacts.csv", "--region", "FR", "--provider", "octopush")
+	if !strings.Contains(stdout, `note: column "E-mail" (email): Octopush does not store e-mail addresses`) || !strings.Contains(stdout, "param1") {
+		t.Errorf("inspect --provider octopush does not say the e-mail is not stored:\n%s", stdout)
+	}
+	if _, stdout, _ = cli(t, nil, "inspect", "samples/contacts.csv", "--region", "FR", "--provider", "smstools"); strings.Contains(stdout, "(email)") {
+		t.Errorf("a provider without the note prints one:\n%s", stdout)
+	}
+}
+
+// contactsync providers says, per provider, what an empty cell does, and
+// the notes a user must read: the AmootSMS labels, Octopush's e-mail.
+func TestProvidersCommand(t *testing.T) {
+	code, stdout, _ := cli(t, nil, "providers")
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	if n := strings.Count(stdout, "  empty cells   keep the value"); n != 4 {
+		t.Errorf("%d providers say what an empty cell does, want 4:\n%s", n, stdout)
+	}
+	for _, want := range []string{"AmootSMS answers do not show a contact's labels", "a label given in the AmootSMS panel or by another program is lost",
+		"Octopush does not store e-mail addresses", "custom: {param1: E-mail}"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("contactsync providers does not say %q:\n%s", want, stdout)
+		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,6 +58,10 @@ type Options struct {
 	// MaxErrors stops the run once that many rows failed for provider
 	// reasons (0: no limit).
 	MaxErrors int
+	// MaxStreak stops the run once that many contacts in a row were refused
+	// (or failed) for one provider reason, none added or updated between
+	// them (0: no limit; the command line's default is DefaultMaxStreak).
+	MaxStreak int
 	// RequireMobile rejects rows whose only number is a landline instead
 	// of sending them with a warning.
 	RequireMobile bool
@@ -157,7 +162,46 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, err
 	}
 	defer r.close()
+	r.logNotes()
 	return r.execute()
+}
+
+// logNotes prints, once at the start of the run, what the provider's notes
+// say about the run's mode and about the fields the file's columns map to.
+func (r *run) logNotes() {
+	for _, text := range r.caps.ModeNotes(r.opts.Mode) {
+		r.opts.Logger.Warn(text, "provider", r.name, "mode", string(r.opts.Mode))
+	}
+	for _, note := range fieldNotes(r.caps, r.columns.Spec()) {
+		r.opts.Logger.Warn(note, "provider", r.name)
+	}
+}
+
+// fieldNotes returns the provider's notes about the fields the mapping
+// fills and the provider does not store, each naming its columns.
+func fieldNotes(caps providers.Capabilities, spec *mapping.Spec) []string {
+	var out []string
+	for _, f := range mapping.Fields {
+		fs := spec.Fields[f]
+		text := caps.FieldNote(f)
+		if fs == nil || text == "" {
+			continue
+		}
+		cols := fs.Columns
+		if len(cols) == 0 {
+			cols = []string{fs.Column}
+		}
+		out = append(out, fmt.Sprintf("column %s (%s): %s", quoteAll(cols), f, text))
+	}
+	return out
+}
+
+func quoteAll(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
 }
 
 // prepare opens and maps the file and, unless it is a dry run, builds the
@@ -233,8 +277,14 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 	}
 	r.existing = list.Existing
 	if stateEnabled(opts.StateFile) {
-		if r.state, err = openState(opts.StateFile, reg.Name, accountOf(reg.Name, creds, caps.Credentials), opts.List); err != nil {
+		account := accountOf(reg.Name, creds, caps.Credentials)
+		if r.state, err = openState(opts.StateFile, reg.Name, account, opts.List); err != nil {
 			return nil, &UsageError{Err: err}
+		}
+		if caps.Labels {
+			if r.labels, err = openLabels(r.state, reg.Name, account); err != nil {
+				return nil, &UsageError{Err: err}
+			}
 		}
 	}
 

@@ -88,7 +88,7 @@ func Inspect(ctx context.Context, o InspectOptions) (*Inspection, error) {
 	in := &Inspection{File: o.File, Encoding: rep.Encoding, Delimiter: rep.Delimiter, Region: r.region,
 		EncodingGiven: o.Encoding != "", DelimiterGiven: o.Delimiter != 0, Report: rep,
 		Contacts: r.sample.contacts, Problems: r.sample.problems, HeaderLine: r.reader.HeaderLine(),
-		Notes: r.columns.Spec().Notes}
+		Notes: append(slices.Clip(r.columns.Spec().Notes), fieldNotes(reg.Capabilities, r.columns.Spec())...)}
 	if r.columns.Spec().Fields[mapping.FieldBirthday] != nil {
 		in.DateOrder = r.normaliser.DateOrder()
 	}

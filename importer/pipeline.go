@@ -28,8 +28,11 @@ type run struct {
 	columns   *mapping.Columns
 	region    string
 	state     *state // nil with --state none and in tests that do not ask for it
+	// labels is the account's labels in the state, for a provider with
+	// Capabilities.Labels; nil otherwise.
+	labels *labelStore
 	// stateWrites carries confirmed batches from the collector to writeState.
-	stateWrites chan []stateWrite
+	stateWrites chan commit
 	normaliser  *mapping.Normaliser
 	existing    map[uint64]string
 	report      *Report
@@ -141,7 +144,11 @@ type event struct {
 	key         uint64
 	fingerprint uint64
 	id          string
-	deletion    bool // a mirror deletion: not a row of the file
+	labels      string // Result.Labels
+	deletion    bool   // a mirror deletion: not a row of the file
+	// sent says the provider (or its client) decided this outcome, not the
+	// planner.
+	sent bool
 }
 
 // Halt reasons, as they appear in failed_by_reason.
@@ -206,7 +213,7 @@ func (r *run) pipeline() error {
 
 	stateDone := make(chan struct{})
 	if r.state != nil {
-		r.stateWrites = make(chan []stateWrite, 512)
+		r.stateWrites = make(chan commit, 512)
 		go func() { r.writeState(r.stateWrites); close(stateDone) }()
 	} else {
 		close(stateDone)
@@ -344,6 +351,13 @@ func (r *run) planDeletes(seen *keySet, b *batcher) []event {
 			gone = append(gone, &mapping.Contact{Phone: mapping.PhoneOfKey(key), Key: key, ID: rec.id})
 		}
 	})
+	if err == nil && r.labels != nil {
+		err = r.labels.lookup(func(read func(uint64) string) {
+			for _, c := range gone {
+				c.KnownLabels = read(c.Key)
+			}
+		})
+	}
 	if err != nil {
 		r.halt(reasonAborted, &StateError{Err: fmt.Errorf("reading the state file: %w", err)})
 		return nil
@@ -394,6 +408,7 @@ func deleteLimit(v string, sent int) (int, error) {
 func (r *run) planChunk(c *chunk, seen *keySet, b *batcher) []event {
 	var evs []event
 	prev := r.previous(c)
+	known := r.knownLabels(c)
 	for i := range c.rows {
 		w := &c.rows[i]
 		// Only rejected and failed rows keep their text: the rejects file
@@ -451,6 +466,9 @@ func (r *run) planChunk(c *chunk, seen *keySet, b *batcher) []event {
 			if len(w.warnings) > 0 {
 				evs = append(evs, event{line: w.row.Line, warnings: w.warnings})
 			}
+			if known != nil {
+				ct.KnownLabels = known[i]
+			}
 			b.add(op, ct, w.row.Text, fp)
 			continue
 		}
@@ -479,6 +497,27 @@ func (r *run) previous(c *chunk) []stateRecord {
 		return nil
 	}
 	return prev
+}
+
+// knownLabels reads the labels the state remembers for a chunk's numbers,
+// for a provider with Capabilities.Labels; nil otherwise, and in a dry run.
+func (r *run) knownLabels(c *chunk) []string {
+	if r.labels == nil || r.opts.DryRun || r.halted() != "" {
+		return nil
+	}
+	known := make([]string, len(c.rows))
+	err := r.labels.lookup(func(read func(uint64) string) {
+		for i := range c.rows {
+			if ct := c.rows[i].contact; ct != nil && c.rows[i].problem == nil {
+				known[i] = read(ct.Key)
+			}
+		}
+	})
+	if err != nil {
+		r.halt(reasonAborted, &StateError{Err: fmt.Errorf("reading the state file: %w", err)})
+		return nil
+	}
+	return known
 }
 
 // checkTags refuses a row whose own tag the provider would refuse.
@@ -537,8 +576,10 @@ func (r *run) decide(c *mapping.Contact) (op providers.Op, skip string) {
 func (r *run) collect(events <-chan []event) error {
 	var writeErr error
 	failed := 0
+	var refused streak
+	forgetting := false // the streak stopped the run: no refusal is remembered
 	for evs := range events {
-		var writes []stateWrite
+		var c commit
 		for i := range evs {
 			e := &evs[i]
 			for _, w := range e.warnings {
@@ -548,7 +589,8 @@ func (r *run) collect(events <-chan []event) error {
 			case e.outcome == 0:
 				continue // warnings of a row still being sent
 			case e.deletion:
-				r.countDeletion(e, &writes)
+				r.countDeletion(e, &c.writes)
+				r.rememberLabels(e, &c.labels)
 				continue
 			}
 			r.report.count(e.outcome, e.reason)
@@ -559,14 +601,15 @@ func (r *run) collect(events <-chan []event) error {
 				r.report.Planned[e.planned.String()]++
 			}
 			if r.state != nil && e.key != 0 {
-				switch e.outcome {
-				case providers.Added:
-					writes = append(writes, stateWrite{key: e.key, record: stateRecord{kind: recordAdded, fingerprint: e.fingerprint, id: e.id}})
-				case providers.Updated:
-					writes = append(writes, stateWrite{key: e.key, record: stateRecord{kind: recordUpdated, fingerprint: e.fingerprint, id: e.id}})
-				case providers.Rejected:
-					writes = append(writes, stateWrite{key: e.key, record: stateRecord{kind: recordRejected, fingerprint: e.fingerprint, reason: e.reason}})
+				switch {
+				case e.outcome == providers.Added:
+					c.writes = append(c.writes, stateWrite{key: e.key, record: stateRecord{kind: recordAdded, fingerprint: e.fingerprint, id: e.id}})
+				case e.outcome == providers.Updated:
+					c.writes = append(c.writes, stateWrite{key: e.key, record: stateRecord{kind: recordUpdated, fingerprint: e.fingerprint, id: e.id}})
+				case e.outcome == providers.Rejected && e.reason != providers.ReasonProviderFailed:
+					c.writes = append(c.writes, stateWrite{key: e.key, record: stateRecord{kind: recordRejected, fingerprint: e.fingerprint, reason: e.reason}})
 				}
+				r.rememberLabels(e, &c.labels)
 			}
 			if r.sample != nil && e.outcome == providers.Rejected && len(r.sample.problems) < r.sample.max {
 				r.sample.problems = append(r.sample.problems, WarningRow{Row: e.line, Reason: e.reason, Detail: e.detail})
@@ -585,9 +628,21 @@ func (r *run) collect(events <-chan []event) error {
 					r.cancel()
 				}
 			}
+			if e.sent && r.state != nil && e.outcome == providers.Rejected && forgetting {
+				// Refused after the streak stopped the run: as suspect.
+				c.writes = append(c.writes, stateWrite{key: e.key, delete: true})
+			}
+			if e.sent && refused.add(e, r.opts.MaxStreak) {
+				r.halt(reasonAborted, &FatalError{Provider: r.name, Err: refused.err()})
+				r.cancel()
+				forgetting = true
+				if r.state != nil {
+					c.writes = append(c.writes, refused.forget()...)
+				}
+			}
 		}
-		if r.stateWrites != nil && len(writes) > 0 {
-			r.stateWrites <- writes
+		if r.stateWrites != nil && (len(c.writes) > 0 || len(c.labels) > 0) {
+			r.stateWrites <- c
 		}
 		r.progress.update(r.report, false)
 	}
@@ -595,15 +650,24 @@ func (r *run) collect(events <-chan []event) error {
 	return writeErr
 }
 
+// commit is what the collector makes of one batch's outcomes for the state.
+type commit struct {
+	writes []stateWrite
+	labels []labelWrite
+}
+
 // writeState journals confirmed batches. While one transaction syncs to
 // disk the next batches queue, and the next transaction takes all of them
 // (group commit): a sync costs milliseconds, and one per batch would cap the
 // import at a few hundred batches a second. Nothing is written before the
-// provider confirmed it.
-func (r *run) writeState(batches <-chan []stateWrite) {
-	var pending []stateWrite
+// provider confirmed it. The account's labels are written first: were the
+// run killed between the two, the labels would hold one more run's than the
+// list's state says was sent, which only keeps a label, never loses one.
+func (r *run) writeState(batches <-chan commit) {
+	var pending commit
 	for first := range batches {
-		pending = append(pending[:0], first...)
+		pending.writes = append(pending.writes[:0], first.writes...)
+		pending.labels = append(pending.labels[:0], first.labels...)
 	drain:
 		for {
 			select {
@@ -611,12 +675,20 @@ func (r *run) writeState(batches <-chan []stateWrite) {
 				if !ok {
 					break drain
 				}
-				pending = append(pending, more...)
+				pending.writes = append(pending.writes, more.writes...)
+				pending.labels = append(pending.labels, more.labels...)
 			default:
 				break drain
 			}
 		}
-		if err := r.state.apply(pending); err != nil {
+		var err error
+		if r.labels != nil {
+			err = r.labels.apply(pending.labels)
+		}
+		if err == nil {
+			err = r.state.apply(pending.writes)
+		}
+		if err != nil {
 			r.halt(reasonAborted, &StateError{Err: err})
 			r.cancel()
 			for range batches { // the collector must not block on a dead writer

@@ -113,7 +113,7 @@ func (r *run) process(j *job) []event {
 		evs := make([]event, len(results))
 		for i, res := range results {
 			evs[i] = j.event(i, res.Outcome, res.Reason, "")
-			evs[i].id = res.ID
+			evs[i].id, evs[i].labels = res.ID, res.Labels
 		}
 		return evs
 	}
@@ -155,7 +155,7 @@ func (r *run) process(j *job) []event {
 func (j *job) event(i int, o providers.Outcome, reason, detail string) event {
 	c := j.batch.Contacts[i]
 	return event{line: c.Line, text: j.texts[i], outcome: o, reason: reason, detail: detail,
-		key: c.Key, fingerprint: j.fps[i], deletion: j.deletion}
+		key: c.Key, fingerprint: j.fps[i], deletion: j.deletion, sent: true}
 }
 
 func (j *job) fail(reason, detail string) []event {

@@ -76,9 +76,9 @@ func TestStateWriteFailureStopsTheRun(t *testing.T) {
 	r.stop, r.stopSend = context.WithCancel(context.Background())
 	r.sendCtx, r.cancel = context.WithCancel(context.Background())
 	s.db.Close() // the disk went away
-	batches := make(chan []stateWrite, 2)
-	batches <- []stateWrite{{key: 1, record: stateRecord{kind: recordAdded, fingerprint: 1}}}
-	batches <- []stateWrite{{key: 2, record: stateRecord{kind: recordAdded, fingerprint: 2}}}
+	batches := make(chan commit, 2)
+	batches <- commit{writes: []stateWrite{{key: 1, record: stateRecord{kind: recordAdded, fingerprint: 1}}}}
+	batches <- commit{writes: []stateWrite{{key: 2, record: stateRecord{kind: recordAdded, fingerprint: 2}}}}
 	close(batches)
 	r.writeState(batches)
 	var se *StateError

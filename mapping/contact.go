@@ -46,6 +46,10 @@ type Contact struct {
 	// Tag is the Octopush tag or the AmootSMS labels (comma-separated) of
 	// this row, on top of the run's list.
 	Tag string
+	// KnownLabels are the AmootSMS labels (comma-separated) that earlier
+	// runs of contactsync gave this number in the account, from the sync
+	// state: an edit, which replaces a contact's labels, sends them again.
+	KnownLabels string
 	// ID is the provider's contact ID: from the file (Smstools updates) or
 	// from what the provider said the list holds.
 	ID string

@@ -40,6 +40,11 @@ const (
 	ReasonNotConfirmed = "not_confirmed"
 	// ReasonTooLarge is an answer over one of the limits above.
 	ReasonTooLarge = "answer_too_large"
+	// ReasonProviderFailed is a contact the provider refused with a generic
+	// failure that says nothing of why (AmootSMS's Failed). The row is
+	// rejected but not remembered as refused: whether the row or the
+	// account was at fault is unknown, so the next run sends it again.
+	ReasonProviderFailed = "provider_failed"
 )
 
 // Unreadable is the error for an answer that is not the documented one,

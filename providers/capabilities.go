@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"contactsync/mapping"
 )
 
 // Capabilities is a provider's static description: the importer sizes its
@@ -36,6 +38,31 @@ type Capabilities struct {
 	DefaultRegion string
 	// Pacing holds the defaults of --rate, --burst, --workers, --batch-size.
 	Pacing Pacing
+	// Labels says that the provider groups contacts with labels on one
+	// contact per number of the account (AmootSMS), that an edit replaces
+	// the contact's labels, and that no answer shows them. The importer
+	// then remembers, per account, the labels each number was given
+	// (Result.Labels) and hands them back with the contact
+	// (mapping.Contact.KnownLabels), so that an edit keeps them.
+	Labels bool
+	// EmptyCells says what an empty cell of a mapped column does to the
+	// value the provider holds, for `contactsync providers`.
+	EmptyCells string
+	// Notes says what a user must know that the rest does not show.
+	Notes []Note
+}
+
+// Note is something about a provider that its fields and modes do not say.
+// `contactsync providers` prints every note; an import prints, once at its
+// start, the notes of its mode and of the fields its columns map to, and
+// inspect those of the fields.
+type Note struct {
+	Text string
+	// Modes are the modes in which an import prints the note.
+	Modes []Mode
+	// Field is a contact field the provider does not store: the note is
+	// printed when a column maps to it.
+	Field mapping.Field
 }
 
 // Pacing is how fast the importer talks to a provider.
@@ -88,7 +115,35 @@ func (c Capabilities) Describe(name string) string {
 	if c.DefaultRegion != "" {
 		fmt.Fprintf(&b, "  region        %s unless --region says otherwise\n", c.DefaultRegion)
 	}
+	if c.EmptyCells != "" {
+		fmt.Fprintf(&b, "  empty cells   %s\n", c.EmptyCells)
+	}
 	fmt.Fprintf(&b, "  pacing        %s, %d workers\n", rate, c.Pacing.Workers)
 	fmt.Fprintf(&b, "  credentials   %s\n", strings.Join(c.Credentials, ", "))
+	for _, n := range c.Notes {
+		fmt.Fprintf(&b, "  note          %s\n", n.Text)
+	}
 	return b.String()
+}
+
+// ModeNotes returns the notes an import in mode m prints.
+func (c Capabilities) ModeNotes(m Mode) []string {
+	var out []string
+	for _, n := range c.Notes {
+		if slices.Contains(n.Modes, m) {
+			out = append(out, n.Text)
+		}
+	}
+	return out
+}
+
+// FieldNote returns the note about field f, which the provider does not
+// store, or "".
+func (c Capabilities) FieldNote(f mapping.Field) string {
+	for _, n := range c.Notes {
+		if n.Field != "" && n.Field == f {
+			return n.Text
+		}
+	}
+	return ""
 }

@@ -111,6 +111,11 @@ type Result struct {
 	Outcome Outcome
 	Reason  string // report key, e.g. "exists"; empty for plain added/updated
 	ID      string // the provider's contact ID, when it has one
+	// Labels are, for a provider with Capabilities.Labels, the labels the
+	// contact holds once the request is applied, as far as contactsync
+	// knows: what an add or an edit sent, what a mirror's edit left. ""
+	// after a deletion.
+	Labels string
 }
 
 // ListInfo is what a provider learnt about the target list before sending.

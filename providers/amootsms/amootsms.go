@@ -6,6 +6,13 @@
 // AmootSMS does not say what ContactCreate does with a number the account
 // already holds; this package assumes it makes a duplicate (see Client.Open),
 // so it never creates a number without having looked for it first.
+//
+// A contact is one record per number of the account, its labels being the
+// lists it is in. ContactEdit replaces the whole record, labels included
+// [guess, the safe reading], and no answer shows labels [doc]: an edit sends
+// back the fields the row leaves empty as ContactList showed them, and the
+// labels the importer remembers contactsync gave the number
+// (Capabilities.Labels) besides the run's own.
 package amootsms
 
 import (
@@ -53,6 +60,20 @@ var capabilities = providers.Capabilities{
 	ListHelp:      "a label: contacts get it in Labels",
 	DefaultRegion: region,
 	Pacing:        providers.Pacing{Rate: 20, Burst: 10, Workers: 8, BatchSize: 1},
+	Labels:        true,
+	EmptyCells: "keep the value AmootSMS holds: an edit replaces the whole record, so it sends back, for every field " +
+		"the row leaves empty or the file does not map, the value ContactList showed",
+	Notes: []providers.Note{
+		{Text: "AmootSMS answers do not show a contact's labels, and an edit replaces them: an edit sends the labels " +
+			"contactsync gave the number in earlier runs into any list (remembered per account in the state; none with " +
+			"--state none) and the run's own, but a label given in the AmootSMS panel or by another program is lost when " +
+			"this run edits the contact; --mode insert leaves existing contacts as they are",
+			Modes: []providers.Mode{providers.ModeUpsert, providers.ModeUpdate, providers.ModeMirror}},
+		{Text: "--mode mirror deletes a contact from the whole phonebook (ContactDelete) only when, as far as contactsync " +
+			"knows, the run's label is the only one it holds; otherwise it takes that label off with an edit. A label " +
+			"given outside contactsync cannot be seen, so a contact holding only such a label besides the run's is deleted",
+			Modes: []providers.Mode{providers.ModeMirror}},
+	},
 }
 
 func init() {
@@ -69,10 +90,10 @@ type Client struct {
 	cfg    providers.Config
 	token  string
 	target providers.Target
-	// existing and labels are written by Open and only read afterwards, so
+	// existing and records are written by Open and only read afterwards, so
 	// the importer's workers share them without a lock.
 	existing map[uint64]string // number key → contact ID, as Open returned it
-	labels   map[string]string // contact ID → its labels, comma-separated
+	records  *providers.Held   // number key → the contact's record as listed (contact.values)
 }
 
 var _ providers.Provider = (*Client)(nil)
@@ -90,9 +111,9 @@ func New(cfg providers.Config) (*Client, error) {
 func (c *Client) Capabilities() providers.Capabilities { return capabilities }
 
 // Open reads the whole account with one ContactList and returns it as the
-// index the planner decides create or edit from; it keeps each indexed
-// contact's labels so that an edit adds the run's label to them. A refused
-// token stops the run here.
+// index the planner decides create or edit from; it keeps each contact's
+// record, which an edit sends back for the fields the row leaves empty and
+// a mirror's edit sends back whole. A refused token stops the run here.
 //
 // [guess] That ContactCreate duplicates a number the account already holds
 // is not documented. Because of it, a number is created only when this index
@@ -101,13 +122,11 @@ func (c *Client) Capabilities() providers.Capabilities { return capabilities }
 // merely be one request more than needed.
 func (c *Client) Open(ctx context.Context, t providers.Target) (*providers.ListInfo, error) {
 	existing := map[uint64]string{}
-	labels := map[string]string{}
-	// Most contacts share a few label sets: keep one copy of each.
-	interned := map[string]string{}
+	records := providers.NewHeld()
 	err := c.listAll(ctx, func(lc listedContact) {
 		key := keyOf(string(lc.Mobile))
-		if key == 0 {
-			return // no row can match a number we cannot read
+		if key == 0 || lc.deleted() {
+			return // a number we cannot read matches no row; a deleted record is no contact
 		}
 		if _, dup := existing[key]; dup {
 			// The account holds the number twice (created twice before
@@ -115,21 +134,14 @@ func (c *Client) Open(ctx context.Context, t providers.Target) (*providers.ListI
 			// edits; the others are left as they are.
 			return
 		}
-		id := string(lc.ID)
-		existing[key] = id
-		if l := string(lc.Labels); l != "" {
-			if s, ok := interned[l]; ok {
-				l = s
-			} else {
-				interned[l] = l
-			}
-			labels[id] = l
-		}
+		existing[key] = string(lc.ID)
+		held := lc.held()
+		records.Put(key, held.values())
 	})
 	if err != nil {
 		return nil, err
 	}
-	c.target, c.existing, c.labels = t, existing, labels
+	c.target, c.existing, c.records = t, existing, records
 	return &providers.ListInfo{Existing: existing}, nil
 }
 
@@ -142,7 +154,7 @@ func (c *Client) Open(ctx context.Context, t providers.Target) (*providers.ListI
 // is the function to teach its paging.
 func (c *Client) listAll(ctx context.Context, visit func(listedContact)) error {
 	read := false
-	return c.do(ctx, pathList, url.Values{},
+	return c.do(ctx, pathList, url.Values{fieldContactGroupID: {groupAll}},
 		func(dec *json.Decoder, body *providers.Body) error {
 			read = true
 			return readContacts(dec, body, visit)
@@ -192,17 +204,20 @@ func (c *Client) Apply(ctx context.Context, b *providers.Batch) ([]providers.Res
 // retry first searches for the number, since the attempt whose answer was
 // lost may have created it.
 func (c *Client) create(ctx context.Context, ct *mapping.Contact, attempt int) (providers.Result, error) {
-	w, err := c.toWire(ct, "")
+	w, err := c.toWire(ct)
 	if err != nil {
 		return providers.Result{}, err
 	}
+	// A new contact has the run's labels alone: those the state remembers
+	// were a deleted contact's.
+	w.Active, w.Labels = activeTrue, mergeLabels(c.target.List, ct.Tag)
 	if attempt > 1 {
 		id, found, err := c.search(ctx, w.Mobile, ct.Key)
 		if err != nil {
 			return providers.Result{}, err
 		}
 		if found {
-			return providers.Result{Outcome: providers.Added, ID: id}, nil
+			return providers.Result{Outcome: providers.Added, ID: id, Labels: w.Labels}, nil
 		}
 	}
 	// Only a Success whose Data holds the new contact's ID confirms the
@@ -228,7 +243,7 @@ func (c *Client) create(ctx context.Context, ct *mapping.Contact, attempt int) (
 	if err != nil {
 		return providers.Result{}, err
 	}
-	return providers.Result{Outcome: providers.Added, ID: id}, nil
+	return providers.Result{Outcome: providers.Added, ID: id, Labels: w.Labels}, nil
 }
 
 // createdID reads the new contact's ID from ContactCreate's Data: the record
@@ -265,20 +280,23 @@ func (c *Client) search(ctx context.Context, mobile string, key uint64) (id stri
 	return id, found, err
 }
 
-// update replaces the contact's record, its labels merged with those it
-// had. A contact that vanished since Open is created again, except in
-// update mode, where it is skipped like any number the account lacks.
+// update replaces the contact's record with the row's, the fields the row
+// leaves empty as Open found them, and its labels merged with those it is
+// known to hold. A contact that vanished since Open is created again,
+// except in update mode, where it is skipped like any number the account
+// lacks.
 func (c *Client) update(ctx context.Context, ct *mapping.Contact, attempt int) (providers.Result, error) {
 	if id := c.idOf(ct); id != "" {
-		w, err := c.toWire(ct, c.labels[id])
+		w, err := c.toWire(ct)
 		if err != nil {
 			return providers.Result{}, err
 		}
-		form := w.form()
-		form.Set(fieldContactID, id)
-		err = c.do(ctx, pathEdit, form, nil, nil)
+		held := c.heldRecord(ct.Key, id)
+		w.keep(held)
+		w.Labels = mergeLabels(held.Labels, ct.KnownLabels, c.target.List, ct.Tag)
+		err = c.edit(ctx, id, w)
 		if err == nil {
-			return providers.Result{Outcome: providers.Updated, ID: id}, nil
+			return providers.Result{Outcome: providers.Updated, ID: id, Labels: w.Labels}, nil
 		}
 		if !isStatus(err, statusContactIDInvalid) {
 			return providers.Result{}, err
@@ -290,20 +308,60 @@ func (c *Client) update(ctx context.Context, ct *mapping.Contact, attempt int) (
 	return c.create(ctx, ct, attempt)
 }
 
-// delete removes the contact from the account.
+// edit sends ContactEdit with the whole record w.
+func (c *Client) edit(ctx context.Context, id string, w contact) error {
+	if w.Active == "" {
+		w.Active = activeTrue
+	}
+	form := w.form()
+	form.Set(fieldContactID, id)
+	return c.do(ctx, pathEdit, form, nil, nil)
+}
+
+// delete takes the contact out of the run's label, mirror mode's deletion.
+// ContactDelete removes it from the whole phonebook [doc], so it is sent
+// only for a contact whose labels, as far as contactsync knows (the state's
+// and any an answer showed), are the run's alone; any other is edited with
+// the run's label taken off. The contact is found by number in Open's
+// index, the account as it is now: a number the account no longer holds is
+// gone already.
 func (c *Client) delete(ctx context.Context, ct *mapping.Contact) (providers.Result, error) {
-	id := c.idOf(ct)
+	id := c.existing[ct.Key]
 	if id == "" {
 		return providers.Result{Outcome: providers.Skipped, Reason: "not_found"}, nil
 	}
-	err := c.do(ctx, pathDelete, url.Values{fieldContactID: {id}}, nil, nil)
-	// [guess] On a delete, ContactID_Invalid is read as "gone already":
-	// deleted by hand, or by the attempt whose answer was lost. Either way
-	// the contact is deleted, as asked.
-	if err != nil && !isStatus(err, statusContactIDInvalid) {
+	held := c.heldRecord(ct.Key, id)
+	rest := withoutLabel(mergeLabels(held.Labels, ct.KnownLabels), c.target.List)
+	var err error
+	if rest == "" {
+		err = c.do(ctx, pathDelete, url.Values{fieldContactID: {id}}, nil, nil)
+	} else {
+		w := held
+		if w.Mobile, err = formatMobile(ct.Phone); err != nil {
+			return providers.Result{}, err
+		}
+		w.Labels = rest
+		err = c.edit(ctx, id, w)
+	}
+	// [guess] ContactID_Invalid is read as "gone already": deleted by hand,
+	// or by the attempt whose answer was lost. Either way the contact is
+	// out of the label, as asked.
+	switch {
+	case isStatus(err, statusContactIDInvalid):
+		return providers.Result{Outcome: providers.Deleted, ID: id}, nil
+	case err != nil:
 		return providers.Result{}, err
 	}
-	return providers.Result{Outcome: providers.Deleted, ID: id}, nil
+	return providers.Result{Outcome: providers.Deleted, ID: id, Labels: rest}, nil
+}
+
+// heldRecord returns the record Open listed for the number key, when it is
+// the contact id; the empty record otherwise.
+func (c *Client) heldRecord(key uint64, id string) contact {
+	if c.existing[key] != id {
+		return contact{}
+	}
+	return contactOf(c.records.Get(key))
 }
 
 // idOf returns the contact's ID: the one the planner took from Open's
@@ -315,9 +373,8 @@ func (c *Client) idOf(ct *mapping.Contact) string {
 	return c.existing[ct.Key]
 }
 
-// toWire renders a contact; existingLabels are the labels the contact holds
-// already, which an edit keeps.
-func (c *Client) toWire(ct *mapping.Contact, existingLabels string) (contact, error) {
+// toWire renders a row's fields; the caller sets Active and Labels.
+func (c *Client) toWire(ct *mapping.Contact) (contact, error) {
 	mobile, err := formatMobile(ct.Phone)
 	if err != nil {
 		return contact{}, err
@@ -336,7 +393,6 @@ func (c *Client) toWire(ct *mapping.Contact, existingLabels string) (contact, er
 		CustomText4: ct.Custom["CustomText4"],
 		CustomText5: ct.Custom["CustomText5"],
 		CustomText6: ct.Custom["CustomText6"],
-		Labels:      mergeLabels(existingLabels, c.target.List, ct.Tag),
 	}, nil
 }
 
@@ -398,6 +454,17 @@ func mergeLabels(sets ...string) string {
 				seen[l] = true
 				out = append(out, l)
 			}
+		}
+	}
+	return strings.Join(out, ",")
+}
+
+// withoutLabel returns the label set labels without label.
+func withoutLabel(labels, label string) string {
+	var out []string
+	for l := range strings.SplitSeq(labels, ",") {
+		if l != label {
+			out = append(out, l)
 		}
 	}
 	return strings.Join(out, ",")
@@ -664,8 +731,13 @@ var (
 
 // statusRules classifies the statuses a contact method may answer. Token_*
 // and User_* statuses not listed here get tokenRule and userRule; any other
-// status, Failed included, stops the run as unexpected.
+// status stops the run as unexpected.
 var statusRules = map[string]codeRule{
+	// Failed is a generic failure [doc]; for a request about one contact
+	// it concerns that contact. Many in a row stop the run (the importer's
+	// --max-streak).
+	"Failed": {providers.Row, providers.ReasonProviderFailed, providers.Rejected,
+		"AmootSMS answered Failed, which does not say why: the row is sent again on the next run"},
 	"ServerError":               {providers.Retryable, "server_error", 0, ""},
 	"Token_NotExists":           tokenRule,
 	"Token_Invalid":             tokenRule,
@@ -681,6 +753,7 @@ var statusRules = map[string]codeRule{
 	"User_NotAllowWebService":   userRule,
 	"User_NotAllowIP":           {providers.Fatal, "account", 0, "the account may not be used from this machine's IP address: allow it in the AmootSMS panel"},
 	"User_NotAllowMethod":       userRule,
+	"User_NotAllowHttp":         {providers.Fatal, "account", 0, "the AmootSMS account may not use plain HTTP: use https in --endpoint, or allow HTTP in the AmootSMS panel"},
 	"System_Disabled":           {providers.Fatal, "system_disabled", 0, "AmootSMS's web service is disabled: try again later"},
 	"CreditNotEnough":           {providers.Fatal, "no_credit", 0, "top up the AmootSMS account"},
 	"AccountIsDemo":             {providers.Fatal, "demo_account", 0, "a demo account cannot use the web service: upgrade the AmootSMS account"},
@@ -691,7 +764,8 @@ var statusRules = map[string]codeRule{
 	"FirstNameOrLastName_Empty": {providers.Row, "missing_name", providers.Rejected, ""},
 }
 
-// statusNames is seed 003's status table: the number each status name has.
+// statusNames is seed 003's status table, with -109 from the status page
+// [doc]: the number each status name has.
 var statusNames = map[int]string{
 	0:    "Failed",
 	1:    "Success",
@@ -741,6 +815,7 @@ var statusNames = map[int]string{
 	-203: "Token_Disabled",
 	-202: "Token_Invalid",
 	-201: "Token_NotExists",
+	-109: "User_NotAllowHttp",
 	-108: "User_NotAllowMethod",
 	-107: "User_NotAllowIP",
 	-106: "User_NotAllowWebService",

@@ -5,14 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,8 +115,8 @@ func newTestClient(t *testing.T, mode providers.Mode, replies map[string]reply) 
 	if _, err := c.Open(context.Background(), providers.Target{List: "مشتریان", Mode: mode}); err != nil {
 		t.Fatal(err)
 	}
-	if calls := api.take(); len(calls) != 1 || calls[0].method != "ContactList" || len(calls[0].form) != 0 {
-		t.Fatalf("Open sent %+v, want one ContactList without fields", calls)
+	if calls := api.take(); !reflect.DeepEqual(calls, []call{{"ContactList", url.Values{"ContactGroupID": {"0"}}}}) {
+		t.Fatalf("Open sent %+v, want one ContactList of every contact (ContactGroupID 0)", calls)
 	}
 	return c, api
 }
@@ -124,7 +127,7 @@ func persian() *mapping.Contact {
 		Custom: map[string]string{"CustomText2": "تهران"}}
 }
 
-// wantForm is the full record of persian(), as every create and edit sends it.
+// wantForm is the full record of persian(), as a create sends it.
 func wantForm(labels string) url.Values {
 	return url.Values{
 		"ContactGroupID": {"0"}, "Active": {"true"}, "Mobile": {"09121234567"}, "FName": {"علی"}, "LName": {"رضایی"},
@@ -159,7 +162,7 @@ func TestCreate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := []providers.Result{{Outcome: providers.Added, ID: tt.id}}; !reflect.DeepEqual(res, want) {
+			if want := []providers.Result{{Outcome: providers.Added, ID: tt.id, Labels: "مشتریان,vip,طلایی"}}; !reflect.DeepEqual(res, want) {
 				t.Errorf("results %+v, want %+v", res, want)
 			}
 			want := []call{{"ContactCreate", wantForm("مشتریان,vip,طلایی")}}
@@ -174,7 +177,8 @@ func TestCreate(t *testing.T) {
 // created it, and a second ContactCreate would duplicate it.
 func TestRetriedCreateSearchesFirst(t *testing.T) {
 	search := []call{{"ContactSearch", url.Values{"Mobile": {"09121234567"}}}}
-	create := []call{{"ContactCreate", wantForm("مشتریان,vip,طلایی")}}
+	const labels = "مشتریان,vip,طلایی"
+	create := []call{{"ContactCreate", wantForm(labels)}}
 	tests := []struct {
 		name    string
 		attempt int
@@ -182,15 +186,15 @@ func TestRetriedCreateSearchesFirst(t *testing.T) {
 		calls   []call
 		want    providers.Result
 	}{
-		{"first attempt creates", 1, "", create, providers.Result{Outcome: providers.Added, ID: "9"}},
+		{"first attempt creates", 1, "", create, providers.Result{Outcome: providers.Added, ID: "9", Labels: labels}},
 		{"found", 2, `{"Status":"Success","Data":[{"ID":7,"Mobile":989121234567}]}`, search,
-			providers.Result{Outcome: providers.Added, ID: "7"}},
+			providers.Result{Outcome: providers.Added, ID: "7", Labels: labels}},
 		{"found, mobile as a string", 3, `{"Status":1,"Data":[{"ID":"8","Mobile":"09121234567"}]}`, search,
-			providers.Result{Outcome: providers.Added, ID: "8"}},
-		{"not found", 2, `{"Status":"Success","Data":[]}`, append(search, create...), providers.Result{Outcome: providers.Added, ID: "9"}},
-		{"null Data", 2, `{"Status":"Success","Data":null}`, append(search, create...), providers.Result{Outcome: providers.Added, ID: "9"}},
+			providers.Result{Outcome: providers.Added, ID: "8", Labels: labels}},
+		{"not found", 2, `{"Status":"Success","Data":[]}`, append(search, create...), providers.Result{Outcome: providers.Added, ID: "9", Labels: labels}},
+		{"null Data", 2, `{"Status":"Success","Data":null}`, append(search, create...), providers.Result{Outcome: providers.Added, ID: "9", Labels: labels}},
 		{"search ignored its filter", 2, `{"Status":"Success","Data":[{"ID":5,"Mobile":989129999999}]}`, append(search, create...),
-			providers.Result{Outcome: providers.Added, ID: "9"}},
+			providers.Result{Outcome: providers.Added, ID: "9", Labels: labels}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -213,51 +217,113 @@ func TestRetriedCreateSearchesFirst(t *testing.T) {
 	}
 }
 
-// Open indexes the account; an edit keeps the labels the contact had.
-func TestOpenIndexAndLabelMerge(t *testing.T) {
-	list := `{"Status":"Success","Data":[
-		{"ID":7,"Mobile":989121234567,"FName":"قدیمی","Labels":["قدیمی","vip"]},
-		{"ID":"8","Mobile":"09122222222","Labels":" a, b ,a"},
-		{"ID":9,"Mobile":"+989123333333","Labels":null},
-		{"ID":10,"Mobile":989121234567,"Labels":["duplicate"]},
-		{"ID":11,"Mobile":"not a number"},
-		{"ID":12,"Mobile":null}
-	]}`
-	api := &fakeAPI{t: t, replies: map[string]reply{"ContactList": {body: list}, "ContactEdit": {body: `{"Status":"Success","Data":null}`}}}
+// openWith opens a client on an account that ContactList answers with
+// list.
+func openWith(t *testing.T, mode providers.Mode, list string, replies map[string]reply) (*Client, *fakeAPI, *providers.ListInfo) {
+	t.Helper()
+	replies["ContactList"] = reply{body: list}
+	api := &fakeAPI{t: t, replies: replies}
 	srv := httptest.NewServer(api)
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	c, err := New(providers.Config{Endpoint: srv.URL + "/prefix", Credentials: testCreds, HTTPClient: srv.Client()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := c.Open(context.Background(), providers.Target{List: "مشتریان", Mode: providers.ModeUpsert})
+	info, err := c.Open(context.Background(), providers.Target{List: "مشتریان", Mode: mode})
 	if err != nil {
 		t.Fatal(err)
 	}
+	api.take()
+	return c, api, info
+}
+
+// account is a ContactList answer in the documented shape: the number
+// written as 10 or 12 digits, empty fields null, dates as .NET writes them,
+// no labels; one record carries labels all the same, one is a duplicate of
+// a number, one is marked deleted, two have no number one can read.
+const account = `{"Status":"Success","Data":[
+	{"ID":7,"Active":false,"ContactGroupID":0,"Mobile":9121234567,"FName":"قدیمی","LName":null,"GenderType":false,
+	 "GenderTypeStr":"خانم","CompanyTitle":"\u0622موت","JobTitle":null,"Email":"old@example.com","CityName":"تهران",
+	 "AddressText":null,"BornDate":"1980-01-02T00:00:00","BornDatePer":"1358/10/12","AnniversaryDate":null,
+	 "CustomText1":"یک","CustomText2":null,"CustomText3":null,"CustomText4":null,"CustomText5":null,"CustomText6":null,
+	 "CustomDate1":"2020-05-06T00:00:00","CustomDate2":null,"CustomDate3":null,"Deleted":false,"UpdateDateTime":"2025-10-21T11:03:41.96"},
+	{"ID":"8","Mobile":"09122222222","FName":"b","Labels":" a, b ,a"},
+	{"ID":9,"Mobile":"+989123333333","LName":"c","Labels":null},
+	{"ID":10,"Mobile":989121234567,"FName":"duplicate"},
+	{"ID":11,"Mobile":989124444444,"FName":"deleted","Deleted":true},
+	{"ID":12,"Mobile":"not a number"},
+	{"ID":13,"Mobile":null}
+]}`
+
+// Open indexes the account; an edit sends back, for every field the row
+// leaves empty, the value ContactList showed, and the labels contactsync
+// knows the contact holds besides the run's.
+func TestOpenIndexAndEditKeeps(t *testing.T) {
+	c, api, info := openWith(t, providers.ModeUpsert, account, map[string]reply{"ContactEdit": {body: `{"Status":"Success","Data":null}`}})
 	// The account holds +989121234567 twice: the first record is the one.
 	want := map[uint64]string{989121234567: "7", 989122222222: "8", 989123333333: "9"}
 	if !reflect.DeepEqual(info.Existing, want) {
 		t.Fatalf("index %v, want %v", info.Existing, want)
 	}
-	api.take()
 
+	sparse := func() *mapping.Contact {
+		ct := persian()
+		ct.FirstName, ct.Email, ct.Birthday, ct.Civility, ct.Custom = "علی", "", "", mapping.CivilityUnknown, nil
+		return ct
+	}
 	tests := []struct {
-		id, phone, labels string
+		name  string
+		id    string
+		ct    *mapping.Contact
+		known string // KnownLabels, from the state
+		edit  func(url.Values)
 	}{
-		{"7", "+989121234567", "قدیمی,vip,مشتریان,طلایی"},
-		{"8", "+989122222222", "a,b,مشتریان,vip,طلایی"},
-		{"9", "+989123333333", "مشتریان,vip,طلایی"},
+		{"empty cells and unmapped fields keep the listed values", "7", sparse(), "", func(v url.Values) {
+			v.Set("Active", "false")
+			v.Set("LName", "رضایی")
+			v.Set("GenderType", "False")
+			v.Set("CompanyTitle", "آموت")
+			v.Set("Email", "old@example.com")
+			v.Set("CityName", "تهران")
+			v.Set("BornDate", "1980-01-02")
+			v.Set("CustomText1", "یک")
+			v.Set("CustomText2", "")
+			v.Set("CustomDate1", "2020-05-06")
+			v.Set("Labels", "مشتریان,vip,طلایی")
+		}},
+		{"labels the state remembers are kept", "7", persian(), "قدیمی,مشتریان", func(v url.Values) {
+			v.Set("Active", "false")
+			v.Set("CompanyTitle", "آموت")
+			v.Set("CityName", "تهران")
+			v.Set("CustomText1", "یک")
+			v.Set("CustomDate1", "2020-05-06")
+			v.Set("Labels", "قدیمی,مشتریان,vip,طلایی")
+		}},
+		{"labels an answer shows are kept", "8", persian(), "", func(v url.Values) {
+			v.Set("Mobile", "09122222222")
+			v.Set("Labels", "a,b,مشتریان,vip,طلایی")
+		}},
+		{"nothing to keep", "9", persian(), "", func(v url.Values) {
+			v.Set("Mobile", "09123333333")
+		}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.id, func(t *testing.T) {
-			ct := persian()
-			ct.Phone, ct.Key, ct.ID = tt.phone, mapping.KeyOf(tt.phone), tt.id
-			res, err := c.Apply(context.Background(), &providers.Batch{Op: providers.OpUpdate, Attempt: 1, Contacts: []*mapping.Contact{ct}})
-			if err != nil || !reflect.DeepEqual(res, []providers.Result{{Outcome: providers.Updated, ID: tt.id}}) {
-				t.Fatalf("%+v %v", res, err)
+		t.Run(tt.name, func(t *testing.T) {
+			form := withID(wantForm("مشتریان,vip,طلایی"), tt.id)
+			if tt.ct.FirstName == "علی" && tt.ct.Email == "" {
+				form.Set("FName", "علی")
 			}
-			form := withID(wantForm(tt.labels), tt.id)
-			form.Set("Mobile", "0"+tt.phone[3:])
+			tt.edit(form)
+			ct := tt.ct
+			ct.Phone = "+98" + strings.TrimPrefix(form.Get("Mobile"), "0")
+			ct.Key, ct.ID, ct.KnownLabels = mapping.KeyOf(ct.Phone), tt.id, tt.known
+			res, err := c.Apply(context.Background(), &providers.Batch{Op: providers.OpUpdate, Attempt: 1, Contacts: []*mapping.Contact{ct}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := []providers.Result{{Outcome: providers.Updated, ID: tt.id, Labels: form.Get("Labels")}}; !reflect.DeepEqual(res, want) {
+				t.Errorf("results %+v, want %+v", res, want)
+			}
 			if got := api.take(); !reflect.DeepEqual(got, []call{{"ContactEdit", form}}) {
 				t.Errorf("calls\n got  %v\n want %v", got, form)
 			}
@@ -267,8 +333,9 @@ func TestOpenIndexAndLabelMerge(t *testing.T) {
 
 func TestUpdate(t *testing.T) {
 	vanished := `{"Status":"ContactID_Invalid","Data":null}`
-	edit := call{"ContactEdit", withID(wantForm("مشتریان,vip,طلایی"), "7")}
-	create := call{"ContactCreate", wantForm("مشتریان,vip,طلایی")}
+	const labels = "مشتریان,vip,طلایی"
+	edit := call{"ContactEdit", withID(wantForm(labels), "7")}
+	create := call{"ContactCreate", wantForm(labels)}
 	tests := []struct {
 		name    string
 		mode    providers.Mode
@@ -279,16 +346,17 @@ func TestUpdate(t *testing.T) {
 		wantErr providers.Class
 	}{
 		{"edited", providers.ModeUpsert, "7", `{"Status":"Success","Data":{"ID":7}}`, []call{edit},
-			providers.Result{Outcome: providers.Updated, ID: "7"}, 0},
+			providers.Result{Outcome: providers.Updated, ID: "7", Labels: labels}, 0},
 		{"vanished, upsert creates", providers.ModeUpsert, "7", vanished, []call{edit, create},
-			providers.Result{Outcome: providers.Added, ID: "9"}, 0},
+			providers.Result{Outcome: providers.Added, ID: "9", Labels: labels}, 0},
 		{"vanished, as a number, mirror creates", providers.ModeMirror, "7", `{"Status":113}`, []call{edit, create},
-			providers.Result{Outcome: providers.Added, ID: "9"}, 0},
+			providers.Result{Outcome: providers.Added, ID: "9", Labels: labels}, 0},
 		{"vanished, update skips", providers.ModeUpdate, "7", vanished, []call{edit},
 			providers.Result{Outcome: providers.Skipped, Reason: "not_found"}, 0},
 		{"no ID, update skips", providers.ModeUpdate, "", "", nil,
 			providers.Result{Outcome: providers.Skipped, Reason: "not_found"}, 0},
 		{"refused", providers.ModeUpsert, "7", `{"Status":"Length_Exceeded"}`, []call{edit}, providers.Result{}, providers.Row},
+		{"failed", providers.ModeUpsert, "7", `{"Status":"Failed","Data":null}`, []call{edit}, providers.Result{}, providers.Row},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -312,28 +380,53 @@ func TestUpdate(t *testing.T) {
 	}
 }
 
+// Mirror's deletion deletes a contact from the phonebook only when the
+// run's label is the only one it is known to hold; otherwise it edits the
+// contact, sending back its record as listed, with that label taken off.
 func TestDelete(t *testing.T) {
+	const list = `{"Status":"Success","Data":[{"ID":7,"Active":true,"Mobile":989121234567,"FName":"علی","LName":"رضایی",` +
+		`"GenderType":true,"Email":"ali@example.com","CityName":"تهران","BornDate":"1990-03-21T00:00:00","CustomText2":"x"}]}`
+	kept := withID(url.Values{"ContactGroupID": {"0"}, "Active": {"true"}, "Mobile": {"09121234567"}, "FName": {"علی"}, "LName": {"رضایی"},
+		"GenderType": {"True"}, "CompanyTitle": {""}, "JobTitle": {""}, "Email": {"ali@example.com"}, "CityName": {"تهران"},
+		"AddressText": {""}, "BornDate": {"1990-03-21"}, "AnniversaryDate": {""}, "CustomText1": {""},
+		"CustomText2": {"x"}, "CustomText3": {""}, "CustomText4": {""}, "CustomText5": {""}, "CustomText6": {""},
+		"CustomDate1": {""}, "CustomDate2": {""}, "CustomDate3": {""}, "Labels": {"vip,قدیمی"}}, "7")
+	del := []call{{"ContactDelete", url.Values{"ContactID": {"7"}}}}
 	tests := []struct {
-		name   string
-		id     string
-		answer string
-		calls  []call
-		want   providers.Result
+		name    string
+		phone   string
+		known   string // KnownLabels, from the state
+		reply   string // of ContactDelete or ContactEdit
+		calls   []call
+		want    providers.Result
+		wantErr providers.Class
 	}{
-		{"deleted", "7", `{"Status":"Success","Data":null}`, []call{{"ContactDelete", url.Values{"ContactID": {"7"}}}},
-			providers.Result{Outcome: providers.Deleted, ID: "7"}},
-		{"gone already", "7", `{"Status":"ContactID_Invalid"}`, []call{{"ContactDelete", url.Values{"ContactID": {"7"}}}},
-			providers.Result{Outcome: providers.Deleted, ID: "7"}},
-		{"unknown number", "", "", nil, providers.Result{Outcome: providers.Skipped, Reason: "not_found"}},
+		{"only the run's label: deleted", "+989121234567", "مشتریان", `{"Status":"Success","Data":null}`, del,
+			providers.Result{Outcome: providers.Deleted, ID: "7"}, 0},
+		{"no label known: deleted", "+989121234567", "", `{"Status":"Success","Data":null}`, del,
+			providers.Result{Outcome: providers.Deleted, ID: "7"}, 0},
+		{"gone already", "+989121234567", "مشتریان", `{"Status":"ContactID_Invalid"}`, del,
+			providers.Result{Outcome: providers.Deleted, ID: "7"}, 0},
+		{"other labels: the run's is taken off", "+989121234567", "vip,مشتریان,قدیمی", `{"Status":"Success","Data":{"ID":7}}`,
+			[]call{{"ContactEdit", kept}}, providers.Result{Outcome: providers.Deleted, ID: "7", Labels: "vip,قدیمی"}, 0},
+		{"other labels, gone already", "+989121234567", "vip,قدیمی", `{"Status":113}`,
+			[]call{{"ContactEdit", kept}}, providers.Result{Outcome: providers.Deleted, ID: "7"}, 0},
+		{"other labels, Failed", "+989121234567", "vip,قدیمی", `{"Status":"Failed"}`,
+			[]call{{"ContactEdit", kept}}, providers.Result{}, providers.Row},
+		{"not in the account", "+989129999999", "مشتریان", "", nil, providers.Result{Outcome: providers.Skipped, Reason: "not_found"}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, api := newTestClient(t, providers.ModeMirror, map[string]reply{"ContactDelete": {body: tt.answer}})
-			ct := persian()
-			ct.ID = tt.id
+			c, api, _ := openWith(t, providers.ModeMirror, list, map[string]reply{
+				"ContactDelete": {body: tt.reply}, "ContactEdit": {body: tt.reply}})
+			// What mirror's planner knows of a number: the state's.
+			ct := &mapping.Contact{Phone: tt.phone, Key: mapping.KeyOf(tt.phone), ID: "7", KnownLabels: tt.known}
 			res, err := c.Apply(context.Background(), &providers.Batch{Op: providers.OpDelete, Attempt: 1, Contacts: []*mapping.Contact{ct}})
-			if err != nil || !reflect.DeepEqual(res, []providers.Result{tt.want}) {
-				t.Fatalf("%+v %v, want %+v", res, err, tt.want)
+			if got := providers.ClassOf(err); got != tt.wantErr {
+				t.Fatalf("error %v (class %v), want class %v", err, got, tt.wantErr)
+			}
+			if err == nil && !reflect.DeepEqual(res, []providers.Result{tt.want}) {
+				t.Fatalf("%+v, want %+v", res, tt.want)
 			}
 			if got := api.take(); !reflect.DeepEqual(got, tt.calls) {
 				t.Errorf("calls\n got  %v\n want %v", got, tt.calls)
@@ -375,6 +468,7 @@ func TestClassify(t *testing.T) {
 		{"User_NotAllowWebService", -106, account},
 		{"User_NotAllowIP", -107, account},
 		{"User_NotAllowMethod", -108, account},
+		{"User_NotAllowHttp", -109, account},
 		{"System_Disabled", -300, want{providers.Fatal, "system_disabled", 0}},
 		{"CreditNotEnough", 4, want{providers.Fatal, "no_credit", 0}},
 		{"AccountIsDemo", 2, want{providers.Fatal, "demo_account", 0}},
@@ -383,7 +477,7 @@ func TestClassify(t *testing.T) {
 		{"Length_Invalid", 120, want{providers.Row, "value_too_long", providers.Rejected}},
 		{"Length_Exceeded", 121, want{providers.Row, "value_too_long", providers.Rejected}},
 		{"FirstNameOrLastName_Empty", 19, want{providers.Row, "missing_name", providers.Rejected}},
-		{"Failed", 0, unexpected},
+		{"Failed", 0, want{providers.Row, providers.ReasonProviderFailed, providers.Rejected}},
 		{"ContactID_Invalid", 113, unexpected}, // on a create; edits and deletes handle it
 		{"ContactGroupID_Invalid", 114, unexpected},
 	}
@@ -444,8 +538,8 @@ func TestStatusTable(t *testing.T) {
 			t.Errorf("status %d is %q, want %q", n, got, name)
 		}
 	}
-	if len(statusNames) != 56 {
-		t.Errorf("the table has %d statuses; seed 003 has 56", len(statusNames))
+	if len(statusNames) != 57 {
+		t.Errorf("the table has %d statuses; seed 003 has 56, and the status page adds -109", len(statusNames))
 	}
 }
 
@@ -555,8 +649,9 @@ func TestEmulator(t *testing.T) {
 		want              string
 	}{
 		{"wrong token", "nope", pathList, nil, `"Token_NotExists"`},
+		// No answer shows labels [doc].
 		{"create", SandboxToken, pathCreate, record("09120000001", "علی", "", "مشتریان"),
-			`{"Status":"Success","Data":{"ID":1,"ContactGroupID":0,"Active":true,"Mobile":989120000001,"FName":"علی","LName":"","GenderType":null,"CompanyTitle":"","JobTitle":"","Email":"","CityName":"","AddressText":"","BornDate":null,"AnniversaryDate":null,"CustomText1":"","CustomText2":"","CustomText3":"","CustomText4":"","CustomText5":"","CustomText6":"","CustomDate1":null,"CustomDate2":null,"CustomDate3":null,"Labels":["مشتریان"]}}`},
+			`{"Status":"Success","Data":{"ID":1,"ContactGroupID":0,"Active":true,"Mobile":989120000001,"FName":"علی","LName":"","GenderType":null,"CompanyTitle":"","JobTitle":"","Email":"","CityName":"","AddressText":"","BornDate":null,"AnniversaryDate":null,"CustomText1":"","CustomText2":"","CustomText3":"","CustomText4":"","CustomText5":"","CustomText6":"","CustomDate1":null,"CustomDate2":null,"CustomDate3":null,"Deleted":false}}`},
 		{"create duplicates", SandboxToken, pathCreate, record("09120000001", "", "دوم", "دیگر"), `{"Status":"Success","Data":{"ID":2,`},
 		{"not a mobile", SandboxToken, pathCreate, record("+989120000002", "a", "b", ""), `{"Status":"Mobile_Invalid","Data":null}`},
 		{"refused number", SandboxToken, pathCreate, record("09120000099", "a", "b", ""), `{"Status":"Mobile_Invalid","Data":null}`},
@@ -569,7 +664,12 @@ func TestEmulator(t *testing.T) {
 		{"search none", SandboxToken, pathSearch, url.Values{"Mobile": {"09120000007"}}, `{"Status":"Success","Data":[]}`},
 		{"delete unknown", SandboxToken, pathDelete, url.Values{"ContactID": {"99"}}, `{"Status":"ContactID_Invalid","Data":null}`},
 		{"delete", SandboxToken, pathDelete, url.Values{"ContactID": {"2"}}, `{"Status":"Success","Data":null}`},
-		{"list", SandboxToken, pathList, nil, `{"Status":"Success","Data":[{"ID":1,"ContactGroupID":0,"Active":true,"Mobile":989120000001,"FName":"حسن"`},
+		{"list", SandboxToken, pathList, url.Values{"ContactGroupID": {"0"}}, `{"Status":"Success","Data":[{"ID":1,"ContactGroupID":0,"Active":true,"Mobile":989120000001,"FName":"حسن"`},
+		{"list without a group", SandboxToken, pathList, nil, `{"Status":"ContactGroupID_Invalid","Data":[]}`},
+		{"edit replaces the labels", SandboxToken, pathEdit, withID(record("09120000001", "حسن", "", ""), "1"), `{"Status":"Success","Data":{"ID":1,`},
+		{"list of contacts without a label", SandboxToken, pathList, url.Values{"ContactGroupID": {"-1"}}, `{"Status":"Success","Data":[{"ID":1,`},
+		{"edit", SandboxToken, pathEdit, withID(record("09120000001", "حسن", "", "مشتریان,vip"), "1"), `{"Status":"Success","Data":{"ID":1,`},
+		{"list of contacts without a label, none", SandboxToken, pathList, url.Values{"ContactGroupID": {"-1"}}, `{"Status":"Success","Data":[]}`},
 	}
 	for _, tt := range tests {
 		if got := post(tt.token, tt.path, tt.form); !strings.HasPrefix(got, tt.want) {
@@ -588,6 +688,9 @@ func TestEmulator(t *testing.T) {
 	}
 	if got := em.Contacts("vip"); len(got) != 1 {
 		t.Errorf("label vip holds %+v", got)
+	}
+	if got := post(SandboxToken, pathList, url.Values{"ContactGroupID": {"0"}}); !strings.Contains(got, `"BornDate":"1980-01-02T00:00:00"`) || strings.Contains(got, "Labels") {
+		t.Errorf("listing %s: dates must be written as .NET writes them, and labels not at all", got)
 	}
 	transient := NewEmulator(providers.SandboxOptions{Faults: providers.Faults{Script: []providers.Fault{providers.Transient}}})
 	tsrv := httptest.NewServer(transient)
@@ -614,31 +717,49 @@ func TestEmulatorShowsDuplicates(t *testing.T) {
 
 // pipeline runs the importer against an emulator through --endpoint.
 type pipeline struct {
-	em  *Emulator
-	srv *httptest.Server
+	em    *Emulator
+	srv   *httptest.Server
+	state string // the state file every run shares
 }
 
-func newPipeline(t *testing.T, opts providers.SandboxOptions) *pipeline {
+func newPipeline(t *testing.T, opts providers.SandboxOptions, wrap ...func(http.Handler) http.Handler) *pipeline {
 	em := NewEmulator(opts)
-	srv := httptest.NewServer(em)
+	var h http.Handler = em
+	for _, w := range wrap {
+		h = w(h)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &pipeline{em: em, srv: srv}
+	return &pipeline{em: em, srv: srv, state: filepath.Join(t.TempDir(), "state.db")}
 }
 
-func (p *pipeline) run(t *testing.T, csv string) *importer.Report {
+// options are a run's, into list, with the pipeline's state.
+func (p *pipeline) options(t *testing.T, csv, list string) importer.Options {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "contacts.csv")
 	if err := os.WriteFile(file, []byte(csv), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := importer.Run(context.Background(), importer.Options{File: file, Provider: Name, List: "مشتریان",
+	return importer.Options{File: file, Provider: Name, List: list, StateFile: p.state,
 		Endpoint: p.srv.URL, Credentials: p.em.Credentials(), Workers: 2,
-		Retry: importer.RetryPolicy{Attempts: 4, Initial: time.Millisecond, Max: 5 * time.Millisecond, MaxElapsed: 10 * time.Second}})
+		Retry: importer.RetryPolicy{Attempts: 4, Initial: time.Millisecond, Max: 5 * time.Millisecond, MaxElapsed: 10 * time.Second}}
+}
+
+func (p *pipeline) run(t *testing.T, opts importer.Options) (*importer.Report, error) {
+	t.Helper()
+	rep, err := importer.Run(context.Background(), opts)
+	if rep != nil && !rep.Balanced() {
+		t.Fatalf("unbalanced report %+v", rep)
+	}
+	return rep, err
+}
+
+// upsert runs an upsert of csv into list, which must not fail.
+func (p *pipeline) upsert(t *testing.T, csv, list string) *importer.Report {
+	t.Helper()
+	rep, err := p.run(t, p.options(t, csv, list))
 	if err != nil {
 		t.Fatal(err)
-	}
-	if !rep.Balanced() {
-		t.Fatalf("unbalanced report %+v", rep)
 	}
 	return rep
 }
@@ -651,7 +772,7 @@ const persianFile = "نام,نام خانوادگی,موبایل,برچسب\n" +
 // make a second contact.
 func TestPipelineDroppedCreateIsNotDuplicated(t *testing.T) {
 	p := newPipeline(t, providers.SandboxOptions{Faults: providers.Faults{Script: []providers.Fault{providers.NoFault, providers.Drop}}})
-	rep := p.run(t, "first name,mobile\nAli,09121234567\n")
+	rep := p.upsert(t, "first name,mobile\nAli,09121234567\n", "مشتریان")
 	if rep.Added != 1 || rep.Retries != 1 || rep.Failed != 0 {
 		t.Errorf("report %+v", rep)
 	}
@@ -661,28 +782,163 @@ func TestPipelineDroppedCreateIsNotDuplicated(t *testing.T) {
 }
 
 // A rerun edits what the first run created; Persian text is stored as
-// written; the tag adds to the run's label and an edit keeps the labels the
-// contact had.
+// written; the tag adds to the run's label. A label given outside
+// contactsync cannot be seen, and an edit loses it: that is the documented
+// limit, and what the emulator, like the API, does.
 func TestPipelineRerunAndLabels(t *testing.T) {
 	p := newPipeline(t, providers.SandboxOptions{})
 	p.em.Seed("قدیمی", providers.StoredContact{Phone: "+989127654321", FirstName: "Old"})
-	rep := p.run(t, persianFile)
+	rep := p.upsert(t, persianFile, "مشتریان")
 	if rep.Added != 1 || rep.Updated != 1 {
 		t.Errorf("first run: %+v", rep)
 	}
-	rep = p.run(t, persianFile)
-	if rep.Added != 0 || rep.Updated != 2 {
-		t.Errorf("rerun: %+v", rep)
+	opts := p.options(t, persianFile, "مشتریان")
+	opts.Full = true
+	if rep, err := p.run(t, opts); err != nil || rep.Added != 0 || rep.Updated != 2 {
+		t.Errorf("rerun: %+v %v", rep, err)
 	}
 	want := []providers.StoredContact{
 		{Phone: "+989121234567", ID: "2", FirstName: "علی", LastName: "رضایی", Fields: map[string]string{"Labels": "مشتریان,vip"}},
-		{Phone: "+989127654321", ID: "1", FirstName: "زهرا", LastName: "محمدی", Fields: map[string]string{"Labels": "قدیمی,مشتریان"}},
+		{Phone: "+989127654321", ID: "1", FirstName: "زهرا", LastName: "محمدی", Fields: map[string]string{"Labels": "مشتریان"}},
 	}
 	if got := p.em.Contacts("مشتریان"); !reflect.DeepEqual(got, want) {
 		t.Errorf("contents\n got  %+v\n want %+v", got, want)
 	}
-	if got := p.em.Contacts("قدیمی"); len(got) != 1 {
-		t.Errorf("the old label lost its contact: %+v", got)
+}
+
+// An upsert into a second label keeps the first, which an earlier run gave
+// (remembered per account in the state), and costs one edit per contact:
+// no read of its labels exists. A mirror of the first label then takes only
+// that label off a contact the file no longer holds.
+func TestPipelineLabelsAcrossLists(t *testing.T) {
+	p := newPipeline(t, providers.SandboxOptions{})
+	p.upsert(t, persianFile, "الف")
+	before := p.em.Requests()
+	rep := p.upsert(t, persianFile, "ب")
+	if rep.Updated != 2 || p.em.Requests()-before != 3 {
+		t.Errorf("second label: %+v, %d requests; want 2 updated with 3 requests (ContactList and an edit each)", rep, p.em.Requests()-before)
+	}
+	for _, label := range []string{"الف", "ب"} {
+		if got := p.em.Contacts(label); len(got) != 2 {
+			t.Errorf("label %s holds %+v", label, got)
+		}
+	}
+	if got := p.em.Contacts("vip"); len(got) != 1 || got[0].Fields["Labels"] != "الف,vip,ب" {
+		t.Errorf("the row's tag: %+v", got)
+	}
+
+	var logs strings.Builder
+	opts := p.options(t, "نام,موبایل\nعلی,09121234567\n", "الف")
+	opts.Mode, opts.MaxDelete = providers.ModeMirror, "100%"
+	opts.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	rep, err := p.run(t, opts)
+	if err != nil || rep.Deleted != 1 {
+		t.Fatalf("mirror: %+v %v", rep, err)
+	}
+	if got := p.em.Contacts("الف"); len(got) != 1 || got[0].Phone != "+989121234567" {
+		t.Errorf("after the mirror, label الف holds %+v", got)
+	}
+	if got := p.em.Contacts("ب"); len(got) != 2 {
+		t.Errorf("the mirror of الف deleted from ب: %+v", got)
+	}
+	if n := strings.Count(logs.String(), "answers do not show a contact's labels"); n != 1 {
+		t.Errorf("the labels warning was printed %d times, want once:\n%s", n, logs.String())
+	}
+	// With ب's label taken off too, nothing is left: the contact is deleted.
+	opts.List = "ب"
+	if rep, err := p.run(t, opts); err != nil || rep.Deleted != 1 {
+		t.Fatalf("mirror: %+v %v", rep, err)
+	}
+	if got := p.em.Contacts("ب"); len(got) != 1 {
+		t.Errorf("after the mirror, label ب holds %+v", got)
+	}
+	requests := p.em.Requests()
+	p.em.mu.Lock()
+	n := len(p.em.contacts)
+	p.em.mu.Unlock()
+	if n != 1 {
+		t.Errorf("the account holds %d contacts after %d requests, want 1", n, requests)
+	}
+}
+
+// failing answers Failed to the requests about the given mobiles, as
+// AmootSMS may for any contact, and passes the others on.
+func failing(mobiles ...string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r.ParseForm()
+			if slices.Contains(mobiles, r.Form.Get("Mobile")) {
+				answer(w, "Failed", nil)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// One Failed among many rejects that row alone (provider_failed), and it is
+// not remembered as refused: the next run sends it again.
+func TestPipelineOneFailedAmongMany(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("first name,mobile\n")
+	for i := range 50 {
+		fmt.Fprintf(&b, "N%d,0912%07d\n", i, i)
+	}
+	p := newPipeline(t, providers.SandboxOptions{}, failing("09120000007"))
+	rep := p.upsert(t, b.String(), "مشتریان")
+	if rep.Added != 49 || rep.Rejected != 1 || rep.RejectedByReason[providers.ReasonProviderFailed] != 1 {
+		t.Fatalf("report %+v", rep)
+	}
+	rep = p.upsert(t, b.String(), "مشتریان")
+	if rep.SkippedByReason["unchanged"] != 49 || rep.RejectedByReason[providers.ReasonProviderFailed] != 1 || rep.Requests != 2 {
+		t.Fatalf("rerun %+v; want the failed row sent again (ContactList and its create)", rep)
+	}
+}
+
+// A run where AmootSMS answers Failed to every contact stops after
+// --max-streak of them (exit 3), the rest failing aborted, and forgets the
+// refusals: once the account works again, the next run sends every row.
+func TestPipelineEveryContactFailedStopsEarly(t *testing.T) {
+	const rows = 1000
+	var b strings.Builder
+	b.WriteString("first name,mobile\n")
+	var mobiles []string
+	for i := range rows {
+		mobiles = append(mobiles, fmt.Sprintf("0912%07d", i))
+		fmt.Fprintf(&b, "N%d,%s\n", i, mobiles[i])
+	}
+	var broken atomic.Bool
+	broken.Store(true)
+	p := newPipeline(t, providers.SandboxOptions{}, func(next http.Handler) http.Handler {
+		fail := failing(mobiles...)(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if broken.Load() {
+				fail.ServeHTTP(w, r)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	opts := p.options(t, b.String(), "مشتریان")
+	opts.MaxStreak = importer.DefaultMaxStreak
+	rep, err := p.run(t, opts)
+	var fatal *importer.FatalError
+	if !errors.As(err, &fatal) || !strings.Contains(err.Error(), "--max-streak") {
+		t.Fatalf("err %v, want the run stopped by the streak", err)
+	}
+	if rep.RejectedByReason[providers.ReasonProviderFailed] < importer.DefaultMaxStreak || rep.FailedByReason["aborted"] == 0 {
+		t.Errorf("report %+v", rep)
+	}
+	// One ContactList, the streak's creates, and those in flight or whose
+	// answers the collector had not seen yet when it saw the streak's last
+	// (a request per worker, and the importer's short queue of answers).
+	if rep.Requests > int64(1+importer.DefaultMaxStreak+2*opts.Workers+4) {
+		t.Errorf("%d requests before the run stopped", rep.Requests)
+	}
+	t.Logf("%d rows, every one answered Failed: stopped after %d requests", rows, rep.Requests)
+	broken.Store(false)
+	if rep := p.upsert(t, b.String(), "مشتریان"); rep.Added != rows {
+		t.Errorf("next run: %+v, want every row added", rep)
 	}
 }
 

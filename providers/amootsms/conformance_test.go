@@ -9,10 +9,11 @@ import (
 
 func TestConformance(t *testing.T) {
 	providertest.Run(t, providertest.Subject{
-		Name:   "amootsms",
-		List:   "مشتریان",
-		Region: "IR",
-		Number: func(i int) string { return fmt.Sprintf("0912%07d", i) },
-		Fields: []string{"first_name", "last_name", "email", "birthday"},
+		Name:      "amootsms",
+		List:      "مشتریان",
+		OtherList: "تهران",
+		Region:    "IR",
+		Number:    func(i int) string { return fmt.Sprintf("0912%07d", i) },
+		Fields:    []string{"first_name", "last_name", "email", "birthday"},
 	})
 }

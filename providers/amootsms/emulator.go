@@ -15,10 +15,13 @@ import (
 // Emulator is an in-process AmootSMS API, faithful to PROVIDERS.md: the raw
 // token in Authorization, form-encoded POSTs, HTTP 200 with a Status for
 // every answer and the bare string "Token_NotExists" for a wrong token.
-// Contacts have auto-increment IDs and carry labels; ContactCreate always
-// makes a new contact, even for a number the account holds (the guess this
-// package is built on), so tests see every duplicate the client would cause.
-// Transient faults answer {"Status":"ServerError"}.
+// Contacts have auto-increment IDs and carry labels, which no answer shows;
+// ContactEdit replaces the whole record, labels included, with what it is
+// sent; ContactList requires ContactGroupID (0 every contact, -1 those
+// without a label). ContactCreate always makes a new contact, even for a
+// number the account holds (the guess this package is built on), so tests
+// see every duplicate the client would cause. Transient faults answer
+// {"Status":"ServerError"}.
 type Emulator struct {
 	*providers.Harness
 	handler http.Handler
@@ -89,6 +92,9 @@ func (e *Emulator) Seed(list string, contacts ...providers.StoredContact) {
 		}
 		c.Mobile, c.FName, c.LName, c.Email, c.BornDate = mobile, sc.FirstName, sc.LastName, sc.Email, sc.Birthday
 		c.Labels = mergeLabels(list, c.Labels)
+		if c.Active == "" {
+			c.Active = activeTrue
+		}
 		e.nextID++
 		e.contacts[e.nextID] = c
 	}
@@ -117,7 +123,7 @@ func (e *Emulator) route(w http.ResponseWriter, r *http.Request) {
 	case strings.HasSuffix(r.URL.Path, pathSearch):
 		e.search(w, r)
 	case strings.HasSuffix(r.URL.Path, pathList):
-		e.list(w)
+		e.list(w, r)
 	default:
 		http.NotFound(w, r)
 	}
@@ -199,8 +205,16 @@ func (e *Emulator) search(w http.ResponseWriter, r *http.Request) {
 	answer(w, statusSuccess, e.records(func(c contact) bool { return c.Mobile == mobile }))
 }
 
-func (e *Emulator) list(w http.ResponseWriter) {
-	answer(w, statusSuccess, e.records(func(contact) bool { return true }))
+func (e *Emulator) list(w http.ResponseWriter, r *http.Request) {
+	switch r.Form.Get(fieldContactGroupID) {
+	case "0":
+		answer(w, statusSuccess, e.records(func(contact) bool { return true }))
+	case "-1":
+		answer(w, statusSuccess, e.records(func(c contact) bool { return c.Labels == "" }))
+	default:
+		// Required [doc]; the emulator holds no groups.
+		answer(w, "ContactGroupID_Invalid", []record{})
+	}
 }
 
 // records returns the matching contacts in ID order, [] when none match.
@@ -217,19 +231,16 @@ func (e *Emulator) records(match func(contact) bool) []record {
 }
 
 // recordOf renders a stored contact as the API returns it: Mobile as a
-// number, 989120000000, and empty dates as null.
+// number, 989120000000, dates as .NET writes a DateTime and empty ones as
+// null, and no labels.
 func recordOf(id int64, c contact) record {
 	mobile, _ := strconv.ParseInt("98"+strings.TrimPrefix(c.Mobile, "0"), 10, 64) // validated on the way in
-	rec := record{ID: id, Active: true, Mobile: mobile, FName: c.FName, LName: c.LName, CompanyTitle: c.CompanyTitle,
-		JobTitle: c.JobTitle, Email: c.Email, CityName: c.CityName, AddressText: c.AddressText,
-		BornDate: orNull(c.BornDate), AnniversaryDate: orNull(c.AnniversaryDate),
+	rec := record{ID: id, Active: !strings.EqualFold(c.Active, "false"), Mobile: mobile, FName: c.FName, LName: c.LName,
+		CompanyTitle: c.CompanyTitle, JobTitle: c.JobTitle, Email: c.Email, CityName: c.CityName, AddressText: c.AddressText,
+		BornDate: dateOrNull(c.BornDate), AnniversaryDate: dateOrNull(c.AnniversaryDate),
 		CustomText1: c.CustomText1, CustomText2: c.CustomText2, CustomText3: c.CustomText3,
 		CustomText4: c.CustomText4, CustomText5: c.CustomText5, CustomText6: c.CustomText6,
-		CustomDate1: orNull(c.CustomDate1), CustomDate2: orNull(c.CustomDate2), CustomDate3: orNull(c.CustomDate3),
-		Labels: strings.Split(c.Labels, ",")}
-	if c.Labels == "" {
-		rec.Labels = []string{}
-	}
+		CustomDate1: dateOrNull(c.CustomDate1), CustomDate2: dateOrNull(c.CustomDate2), CustomDate3: dateOrNull(c.CustomDate3)}
 	switch {
 	case strings.EqualFold(c.GenderType, "true"):
 		rec.GenderType = new(true)
@@ -239,10 +250,11 @@ func recordOf(id int64, c contact) record {
 	return rec
 }
 
-func orNull(s string) *string {
+func dateOrNull(s string) *string {
 	if s == "" {
 		return nil
 	}
+	s += "T00:00:00"
 	return &s
 }
 

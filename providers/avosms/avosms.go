@@ -59,6 +59,9 @@ var capabilities = providers.Capabilities{
 	Credentials:  []string{envID, envKey},
 	ListHelp:     "the listContactId",
 	Pacing:       providers.Pacing{Rate: 20, Burst: 10, Workers: 8, BatchSize: 1},
+	EmptyCells: "keep the value AvoSMS holds: an update clears what it is not sent, so it sends, for every field the row " +
+		"leaves empty, the value list/information showed (a contact added to the list by someone else after that read " +
+		"has those fields cleared)",
 }
 
 func init() {
@@ -76,6 +79,9 @@ type Client struct {
 	id     string
 	key    string
 	target providers.Target
+	// held is each listed contact's fields (contactFields' order), by
+	// number key, as Open read them.
+	held *providers.Held
 }
 
 var _ providers.Provider = (*Client)(nil)
@@ -94,8 +100,9 @@ func (c *Client) Capabilities() providers.Capabilities { return capabilities }
 
 // Open reads the list once: it checks the credentials and the listContactId,
 // learns the list's country (numbers of other countries are refused by the
-// API, so the importer rejects them locally) and every number the list holds,
-// so that the planner sends adds and updates instead of guessing.
+// API, so the importer rejects them locally) and every contact the list
+// holds, so that the planner sends adds and updates instead of guessing,
+// and an update sends back the fields a row leaves empty.
 func (c *Client) Open(ctx context.Context, t providers.Target) (*providers.ListInfo, error) {
 	c.target = t
 	resp, err := c.post(ctx, pathListInfo, url.Values{"listContactId": {t.List}})
@@ -106,7 +113,7 @@ func (c *Client) Open(ctx context.Context, t providers.Target) (*providers.ListI
 	// The answer holds every contact of the list: it is streamed, within
 	// providers.MaxListingSize.
 	body := providers.NewBody(resp.Body, resp.StatusCode, providers.MaxListingSize)
-	code, info, err := readListInfo(body)
+	code, info, held, err := readListInfo(body)
 	if err != nil {
 		return nil, body.Fail(err, documentedListInfo)
 	}
@@ -116,6 +123,7 @@ func (c *Client) Open(ctx context.Context, t providers.Target) (*providers.ListI
 	if err := checkCode(pathListInfo, c.cfg.Clip(code), resp.StatusCode); err != nil {
 		return nil, err
 	}
+	c.held = held
 	return info, nil
 }
 
@@ -242,20 +250,55 @@ func hasCode(err error, code string) bool {
 }
 
 // toWire renders a contact as the add and update forms. Every field is sent,
-// empty ones included, because update clears the fields it is not sent; add
-// gets the same form so that a fallback from one to the other sends the same
-// contact.
+// because update clears the fields it is not sent [doc]; a field the row
+// leaves empty gets the value the list held when Open read it, so that an
+// empty cell keeps it. Add gets the same form so that a fallback from one
+// to the other sends the same contact.
 func (c *Client) toWire(ct *mapping.Contact) url.Values {
-	return url.Values{
+	form := url.Values{
 		"listContactId":          {c.target.List},
 		"contactTelephoneNumber": {formatPhone(ct.Phone)},
-		"contactCivility":        {formatCivility(ct.Civility)},
-		"contactName":            {ct.LastName},
-		"contactFirstName":       {ct.FirstName},
-		"contactEmail":           {ct.Email},
-		"contactBirthday":        {formatBirthday(ct.Birthday)},
-		"contactOther":           {ct.Custom["contactOther"]},
 	}
+	row := []string{formatCivility(ct.Civility), ct.LastName, ct.FirstName, ct.Email, formatBirthday(ct.Birthday), ct.Custom["contactOther"]}
+	held := c.held.Get(ct.Key)
+	for i, name := range contactFields {
+		v := row[i]
+		if v == "" && i < len(held) {
+			v = held[i]
+		}
+		form.Set(name, v)
+	}
+	return form
+}
+
+// contactFields are the form's fields of a contact besides its number, in
+// the order toWire and heldValues list them.
+var contactFields = [...]string{"contactCivility", "contactName", "contactFirstName", "contactEmail", "contactBirthday", "contactOther"}
+
+// heldValues lists a listed contact's fields in contactFields' order, as an
+// update sends them back; nil when all are empty.
+func heldValues(lc listContact) []string {
+	v := []string{lc.Civility, lc.Name, lc.FirstName, lc.Email, heldBirthday(lc.Birthday), lc.Other}
+	for _, f := range v {
+		if f != "" {
+			return v
+		}
+	}
+	return nil
+}
+
+// heldBirthday writes a birthday as list/information shows it in the form
+// an update sends.
+//
+// [guess] Neither format is documented: a yyyy-mm-dd date is rewritten as
+// birthdayLayout, which is what contactsync sends; any other is sent back
+// as AvoSMS wrote it.
+func heldBirthday(listed string) string {
+	d, err := time.Parse(time.DateOnly, strings.TrimSpace(listed))
+	if err != nil {
+		return listed
+	}
+	return d.Format(birthdayLayout)
 }
 
 // formatPhone writes a number as it is sent. A guess: AvoSMS does not
@@ -423,6 +466,9 @@ var codes = map[codeKey]codeRule{
 	{pathAdd, "ERR_107"}: {providers.Row, "number_type_not_allowed", providers.Rejected, "this type of number is not allowed", ""},
 
 	{pathUpdate, "ERR_100"}: {providers.Fatal, "credentials", 0, "AvoSMS did not recognise the API credentials", hintCredentials},
+	{pathUpdate, "ERR_101"}: {providers.Fatal, "unknown_list", 0, "the contact list ID is empty", "pass --list with the listContactId"},
+	{pathUpdate, "ERR_102"}: {providers.Row, "missing_phone", providers.Rejected, "the contact number is empty", ""},
+	{pathUpdate, "ERR_103"}: {providers.Fatal, "unknown_list", 0, "no contact list has this ID", hintList},
 	{pathUpdate, "ERR_104"}: {providers.Row, "not_found", providers.Skipped, "the list has no such contact", ""},
 	{pathUpdate, "ERR_105"}: {providers.Row, "exists", providers.Rejected, "the number already exists", ""},
 	{pathUpdate, "ERR_106"}: {providers.Row, "invalid_phone", providers.Rejected, "the number's format is not valid", ""},
@@ -430,39 +476,46 @@ var codes = map[codeKey]codeRule{
 	{pathUpdate, "ERR_108"}: {providers.Row, "number_type_not_allowed", providers.Rejected, "this type of number is not allowed", ""},
 
 	{pathDelete, "ERR_100"}: {providers.Fatal, "credentials", 0, "AvoSMS did not recognise the API credentials", hintCredentials},
+	{pathDelete, "ERR_101"}: {providers.Fatal, "unknown_list", 0, "the contact list ID is empty", "pass --list with the listContactId"},
 	{pathDelete, "ERR_102"}: {providers.Row, "missing_phone", providers.Rejected, "the contact number is empty", ""},
+	{pathDelete, "ERR_103"}: {providers.Fatal, "unknown_list", 0, "no contact list has this ID", hintList},
 	{pathDelete, "ERR_104"}: {providers.Row, "not_found", providers.Skipped, "the list has no such contact", ""},
 }
 
 // readListInfo decodes a list/information answer as a stream: a list may
-// hold a million contacts, and only their numbers are kept, as keys. A
-// national number is read in the list's country, so those that come before
-// the country in the answer wait for it.
-func readListInfo(body *providers.Body) (code string, info *providers.ListInfo, err error) {
+// hold a million contacts, and only their numbers (as keys) and their
+// fields (in a providers.Held) are kept. A national number is read in
+// the list's country, so the contacts that come before the country in the
+// answer wait for it.
+func readListInfo(body *providers.Body) (code string, info *providers.ListInfo, held *providers.Held, err error) {
 	dec := json.NewDecoder(body)
 	if err := expectDelim(dec, '{'); err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	info = &providers.ListInfo{Existing: map[uint64]string{}}
+	held = providers.NewHeld()
 	var countryRead bool
-	var waiting []string
-	keep := func(number string) {
-		if key := listedKey(number, info.Region); key != 0 {
+	var waiting []listContact
+	keep := func(lc listContact) {
+		if key := listedKey(lc.TelephoneNumber, info.Region); key != 0 {
 			info.Existing[key] = ""
+			if v := heldValues(lc); v != nil {
+				held.Put(key, v)
+			}
 		}
 	}
-	each := func(number string) {
-		if countryRead || strings.HasPrefix(number, "+") {
-			keep(number)
+	each := func(lc listContact) {
+		if countryRead || strings.HasPrefix(lc.TelephoneNumber, "+") {
+			keep(lc)
 		} else {
-			waiting = append(waiting, number)
+			waiting = append(waiting, lc)
 		}
 	}
 	for dec.More() {
 		body.StartItem()
 		tok, err := dec.Token()
 		if err != nil {
-			return "", nil, err
+			return "", nil, nil, err
 		}
 		switch tok {
 		case "code":
@@ -478,19 +531,19 @@ func readListInfo(body *providers.Body) (code string, info *providers.ListInfo, 
 			err = dec.Decode(&skip)
 		}
 		if err != nil {
-			return "", nil, fmt.Errorf("reading %v: %w", tok, err)
+			return "", nil, nil, fmt.Errorf("reading %v: %w", tok, err)
 		}
 	}
-	for _, number := range waiting {
-		keep(number)
+	for _, lc := range waiting {
+		keep(lc)
 	}
-	return code, info, expectDelim(dec, '}')
+	return code, info, held, expectDelim(dec, '}')
 }
 
 // readContacts reads list_contact: an array, or an object keyed by contact
 // (what PHP's json_encode makes of an array that is not a list), or null for
 // an empty list.
-func readContacts(dec *json.Decoder, body *providers.Body, each func(number string)) error {
+func readContacts(dec *json.Decoder, body *providers.Body, each func(listContact)) error {
 	tok, err := dec.Token()
 	if err != nil || tok == nil {
 		return err
@@ -506,11 +559,11 @@ func readContacts(dec *json.Decoder, body *providers.Body, each func(number stri
 				return err
 			}
 		}
-		var lc listedNumber
+		var lc listedContact
 		if err := dec.Decode(&lc); err != nil {
 			return err
 		}
-		each(string(lc.Number))
+		each(lc.fields())
 	}
 	_, err = dec.Token()
 	return err

@@ -278,6 +278,53 @@ func TestOpen(t *testing.T) {
 	}
 }
 
+// An update sends, for every field the row leaves empty, the value
+// list/information showed: AvoSMS clears what it is not sent, and an empty
+// cell keeps the provider's value.
+func TestUpdateKeepsWhatTheRowLeavesEmpty(t *testing.T) {
+	list := `{"code":"OK","list_contact_country_code":"FR","list_contact":[` +
+		`{"contact_telephone_number":"+33612345678","contact_civility":"M","contact_name":"Durand","contact_first_name":"Jean",` +
+		`"contact_email":"j@example.com","contact_birthday":"1970-01-02","contact_other":"ancien \"client\""},` +
+		`{"contact_telephone_number":"0612345679","contact_civility":null,"contact_name":"","contact_first_name":"Anne",` +
+		`"contact_email":null,"contact_birthday":"03/04/1975","contact_other":{"unexpected":true}}]}`
+	tests := []struct {
+		name string
+		ct   *mapping.Contact
+		form url.Values
+	}{
+		{"every cell empty but the first name", &mapping.Contact{Phone: "+33612345678", Key: 33612345678, FirstName: "Paul"},
+			url.Values{"listContactId": {"1001"}, "contactTelephoneNumber": {"+33612345678"}, "contactCivility": {"M"},
+				"contactName": {"Durand"}, "contactFirstName": {"Paul"}, "contactEmail": {"j@example.com"},
+				"contactBirthday": {"02/01/1970"}, "contactOther": {`ancien "client"`}}},
+		{"a full row replaces everything", fullContact("+33612345678"), fullForm("+33612345678")},
+		{"listed as written", &mapping.Contact{Phone: "+33612345679", Key: 33612345679, LastName: "Roux"},
+			url.Values{"listContactId": {"1001"}, "contactTelephoneNumber": {"+33612345679"}, "contactCivility": {""},
+				"contactName": {"Roux"}, "contactFirstName": {"Anne"}, "contactEmail": {""},
+				"contactBirthday": {"03/04/1975"}, "contactOther": {""}}},
+		{"not listed", &mapping.Contact{Phone: "+33612345670", Key: 33612345670, FirstName: "Léa"},
+			url.Values{"listContactId": {"1001"}, "contactTelephoneNumber": {"+33612345670"}, "contactCivility": {""},
+				"contactName": {""}, "contactFirstName": {"Léa"}, "contactEmail": {""}, "contactBirthday": {""}, "contactOther": {""}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/prefix"+pathListInfo {
+					io.WriteString(w, list)
+					return
+				}
+				expectForm(t, r, pathUpdate, tt.form)
+				answerCode(w, "OK")
+			})
+			if _, err := c.Open(context.Background(), providers.Target{List: "1001", Mode: providers.ModeUpsert}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := apply(c, providers.OpUpdate, tt.ct); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
 func TestClassify(t *testing.T) {
 	type result struct {
 		class   providers.Class
@@ -308,16 +355,21 @@ func TestClassify(t *testing.T) {
 		{pathAdd, "ERR_108", fatal("unexpected_error")},
 
 		{pathUpdate, "ERR_100", fatal("credentials")},
+		{pathUpdate, "ERR_101", fatal("unknown_list")},
+		{pathUpdate, "ERR_102", reject("missing_phone")},
+		{pathUpdate, "ERR_103", fatal("unknown_list")},
 		{pathUpdate, "ERR_104", skip("not_found")},
 		{pathUpdate, "ERR_105", reject("exists")},
 		{pathUpdate, "ERR_106", reject("invalid_phone")},
 		{pathUpdate, "ERR_107", reject("country_mismatch")},
 		{pathUpdate, "ERR_108", reject("number_type_not_allowed")},
 		{pathUpdate, "ERR_999", retry("server_error")},
-		{pathUpdate, "ERR_102", fatal("unexpected_error")},
+		{pathUpdate, "ERR_109", fatal("unexpected_error")},
 
 		{pathDelete, "ERR_100", fatal("credentials")},
+		{pathDelete, "ERR_101", fatal("unknown_list")},
 		{pathDelete, "ERR_102", reject("missing_phone")},
+		{pathDelete, "ERR_103", fatal("unknown_list")},
 		{pathDelete, "ERR_104", skip("not_found")},
 		{pathDelete, "ERR_942", retry("server_error")},
 		{pathDelete, "ERR_105", fatal("unexpected_error")},
@@ -503,8 +555,13 @@ func TestEmulator(t *testing.T) {
 		{pathUpdate, number("+33612345679"), "ERR_104"},
 		{pathUpdate, number("+32470123456"), "ERR_107"},
 		{pathUpdate, number("+336123"), "ERR_106"},
+		{pathUpdate, number(""), "ERR_102"},
+		{pathUpdate, url.Values{"contactTelephoneNumber": {"+33612345678"}}, "ERR_101"},
+		{pathUpdate, url.Values{"listContactId": {"2002"}, "contactTelephoneNumber": {"+33612345678"}}, "ERR_103"},
 		{pathDelete, number("+33612345679"), "ERR_104"},
 		{pathDelete, number(""), "ERR_102"},
+		{pathDelete, url.Values{"contactTelephoneNumber": {"+33612345678"}}, "ERR_101"},
+		{pathDelete, url.Values{"listContactId": {"2002"}, "contactTelephoneNumber": {"+33612345678"}}, "ERR_103"},
 		{pathListInfo, url.Values{"listContactId": {"2002"}}, "ERR_101"},
 	} {
 		if got := code(tt.path, tt.form); got != tt.want {

@@ -14,11 +14,13 @@ import (
 )
 
 // Emulator is an in-process AvoSMS API, faithful to PROVIDERS.md: form
-// credentials (ERR_100), lists tied to one country, per-endpoint codes (add
-// ERR_104 for a number already there, ERR_105 for a bad number, ERR_106 for
-// another country; update and delete ERR_104 for a missing contact), update
-// clearing the fields it is not sent, list/information with every contact,
-// and the fault injection of providers.Harness.
+// credentials (ERR_100), lists tied to one country, per-endpoint codes (add,
+// update and delete: ERR_101 without a list ID, ERR_103 for an unknown list,
+// ERR_102 without a number; add ERR_104 for a number already there, ERR_105
+// for a bad number, ERR_106 for another country; update and delete ERR_104
+// for a missing contact), update clearing the fields it is not sent,
+// list/information with every contact, and the fault injection of
+// providers.Harness.
 type Emulator struct {
 	*providers.Harness
 	handler http.Handler
@@ -220,13 +222,18 @@ func (e *Emulator) add(f url.Values) string {
 }
 
 func (e *Emulator) update(f url.Values) string {
+	if f.Get("listContactId") == "" {
+		return "ERR_101"
+	}
 	l := e.listLocked(f.Get("listContactId"))
 	if l == nil {
-		return "ERR_103" // undocumented for update: answered as add does
+		return "ERR_103"
 	}
 	phone, why := e.number(l, f.Get("contactTelephoneNumber"))
 	switch why {
-	case emptyNumber, badNumber:
+	case emptyNumber:
+		return "ERR_102"
+	case badNumber:
 		return "ERR_106"
 	case otherCountry:
 		return "ERR_107"
@@ -240,9 +247,12 @@ func (e *Emulator) update(f url.Values) string {
 }
 
 func (e *Emulator) delete(f url.Values) string {
+	if f.Get("listContactId") == "" {
+		return "ERR_101"
+	}
 	l := e.listLocked(f.Get("listContactId"))
 	if l == nil {
-		return "ERR_103" // undocumented for delete: answered as add does
+		return "ERR_103"
 	}
 	phone, why := e.number(l, f.Get("contactTelephoneNumber"))
 	if why == emptyNumber {

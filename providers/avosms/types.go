@@ -1,8 +1,9 @@
 package avosms
 
 import (
+	"bytes"
 	"encoding/json"
-	"fmt"
+	"unicode/utf8"
 )
 
 // Wire types of the AvoSMS contact API (seeds 000 and 001, PROVIDERS.md).
@@ -40,27 +41,45 @@ type listContact struct {
 	Other           string `json:"contact_other"`
 }
 
-// listedNumber is what the client reads of a list_contact item: the number
-// alone, so that an unexpected type in a field it does not need costs
-// nothing.
-type listedNumber struct {
-	Number flexString `json:"contact_telephone_number"`
+// listedContact is what the client reads of a list_contact item, each field
+// a string, a number or null: the page does not say how values are written,
+// and APIs of its kind send numbers as JSON numbers too.
+type listedContact struct {
+	Civility        flexString `json:"contact_civility"`
+	Name            flexString `json:"contact_name"`
+	FirstName       flexString `json:"contact_first_name"`
+	TelephoneNumber flexString `json:"contact_telephone_number"`
+	Email           flexString `json:"contact_email"`
+	Birthday        flexString `json:"contact_birthday"`
+	Other           flexString `json:"contact_other"`
 }
 
-// flexString reads a JSON string or number: the page does not say how
-// numbers are written, and APIs of its kind send them as JSON numbers too.
+func (lc listedContact) fields() listContact {
+	return listContact{Civility: string(lc.Civility), Name: string(lc.Name), FirstName: string(lc.FirstName),
+		TelephoneNumber: string(lc.TelephoneNumber), Email: string(lc.Email), Birthday: string(lc.Birthday), Other: string(lc.Other)}
+}
+
+// flexString reads a JSON string, number or boolean as its text. Null, an
+// object or an array read as "": a field of an unexpected type costs that
+// field, not the listing. The decoder hands it one whole, valid value.
 type flexString string
 
 func (s *flexString) UnmarshalJSON(b []byte) error {
-	var str string
-	if err := json.Unmarshal(b, &str); err == nil {
-		*s = flexString(str)
-		return nil
+	switch b[0] {
+	case '"':
+		if bytes.IndexByte(b, '\\') < 0 && utf8.Valid(b) {
+			// Most values hold no escape: no need to decode them.
+			*s = flexString(b[1 : len(b)-1])
+			return nil
+		}
+		var v string
+		err := json.Unmarshal(b, &v)
+		*s = flexString(v)
+		return err
+	case '{', '[', 'n':
+		*s = ""
+	default: // a number, true or false
+		*s = flexString(b)
 	}
-	var n json.Number
-	if err := json.Unmarshal(b, &n); err != nil {
-		return fmt.Errorf("contact_telephone_number is neither a string nor a number: %s", b)
-	}
-	*s = flexString(n)
 	return nil
 }

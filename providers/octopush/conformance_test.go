@@ -9,12 +9,13 @@ import (
 
 func TestConformance(t *testing.T) {
 	providertest.Run(t, providertest.Subject{
-		Name:   "octopush",
-		List:   "customers",
-		Region: "FR",
+		Name:      "octopush",
+		List:      "customers",
+		OtherList: "prospects",
+		Region:    "FR",
 		Number: func(i int) string {
 			return fmt.Sprintf("06 %02d %02d %02d %02d", 10+i/1000000%90, i/10000%100, i/100%100, i%100)
 		},
-		Fields: []string{"first_name", "last_name", "email"},
+		Fields: []string{"first_name", "last_name"},
 	})
 }

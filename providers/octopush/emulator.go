@@ -14,7 +14,8 @@ import (
 // Emulator is an in-process Octopush API, faithful to PROVIDERS.md: header
 // credentials, create as an upsert that do_not_overwrite turns into an
 // insert, per-item added/updated/skipped, code 305 above MaxContacts, 117
-// for invalid numbers, 303 for an unknown list, and the fault injection of
+// for invalid numbers, 303 for an unknown list, contacts without an e-mail
+// (unknown fields are ignored), and the fault injection of
 // providers.Harness.
 type Emulator struct {
 	*providers.Harness
@@ -40,18 +41,36 @@ type packed struct {
 const fieldSep = "\x1f"
 
 func (p packed) String() string {
-	return strings.Join([]string{p.FirstName, p.LastName, p.Email, p.Param1, p.Param2, p.Param3, p.Param4, p.Param5,
+	return strings.Join([]string{p.FirstName, p.LastName, p.Param1, p.Param2, p.Param3, p.Param4, p.Param5,
 		strings.Join(p.tags, ",")}, fieldSep)
 }
 
 func unpack(phone, s string) packed {
 	f := strings.Split(s, fieldSep)
-	p := packed{contact: contact{PhoneNumber: phone, FirstName: f[0], LastName: f[1], Email: f[2],
-		Param1: f[3], Param2: f[4], Param3: f[5], Param4: f[6], Param5: f[7]}}
-	if f[8] != "" {
-		p.tags = strings.Split(f[8], ",")
+	p := packed{contact: contact{PhoneNumber: phone, FirstName: f[0], LastName: f[1],
+		Param1: f[2], Param2: f[3], Param3: f[4], Param4: f[5], Param5: f[6]}}
+	if f[7] != "" {
+		p.tags = strings.Split(f[7], ",")
 	}
 	return p
+}
+
+// overwrite is what a create does to a contact the list holds, unless
+// do_not_overwrite: the new data replaces the old [doc].
+//
+// [guess] Whether a field the request leaves out is cleared or kept is not
+// documented; the emulator keeps it, as PATCH-like APIs do, and the client
+// leaves out the fields of empty cells so that they keep their value if
+// Octopush does so too.
+func overwrite(old, c contact) contact {
+	for _, f := range []struct{ old, new *string }{{&old.FirstName, &c.FirstName}, {&old.LastName, &c.LastName},
+		{&old.Param1, &c.Param1}, {&old.Param2, &c.Param2}, {&old.Param3, &c.Param3}, {&old.Param4, &c.Param4},
+		{&old.Param5, &c.Param5}} {
+		if *f.new != "" {
+			*f.old = *f.new
+		}
+	}
+	return old
 }
 
 // Emulator credentials, accepted by --sandbox runs.
@@ -85,7 +104,7 @@ func (e *Emulator) Contacts(list string) []providers.StoredContact {
 	out := make([]providers.StoredContact, 0, len(e.lists[list]))
 	for key, s := range e.lists[list] {
 		c := unpack(mapping.PhoneOfKey(key), s)
-		sc := providers.StoredContact{Phone: c.PhoneNumber, FirstName: c.FirstName, LastName: c.LastName, Email: c.Email, Fields: map[string]string{}}
+		sc := providers.StoredContact{Phone: c.PhoneNumber, FirstName: c.FirstName, LastName: c.LastName, Fields: map[string]string{}}
 		for k, v := range map[string]string{"param1": c.Param1, "param2": c.Param2, "param3": c.Param3, "param4": c.Param4, "param5": c.Param5} {
 			if v != "" {
 				sc.Fields[k] = v
@@ -100,13 +119,16 @@ func (e *Emulator) Contacts(list string) []providers.StoredContact {
 	return out
 }
 
-// Seed stores contacts as if they had been in the list before the run.
+// Seed stores contacts as if they had been in the list before the run;
+// Fields may set param1..param5. An e-mail is not stored, as by Octopush.
 func (e *Emulator) Seed(list string, contacts ...providers.StoredContact) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	l := e.list(list)
 	for _, c := range contacts {
-		l[mapping.KeyOf(c.Phone)] = packed{contact: contact{FirstName: c.FirstName, LastName: c.LastName, Email: c.Email}}.String()
+		l[mapping.KeyOf(c.Phone)] = packed{contact: contact{FirstName: c.FirstName, LastName: c.LastName,
+			Param1: c.Fields["param1"], Param2: c.Fields["param2"], Param3: c.Fields["param3"], Param4: c.Fields["param4"],
+			Param5: c.Fields["param5"]}}.String()
 	}
 }
 
@@ -171,7 +193,8 @@ func (e *Emulator) create(w http.ResponseWriter, r *http.Request) {
 			if req.DoNotOverwrite {
 				status = "skipped"
 			}
-			tags = unpack(c.PhoneNumber, old).tags
+			held := unpack(c.PhoneNumber, old)
+			c, tags = overwrite(held.contact, c), held.tags
 		}
 		if status != "skipped" {
 			for _, tag := range append(req.TagNames, req.TagName) {
@@ -181,7 +204,7 @@ func (e *Emulator) create(w http.ResponseWriter, r *http.Request) {
 			}
 			list[key] = packed{contact: c, tags: tags}.String()
 		}
-		resp.Items[i] = item{PhoneNumber: c.PhoneNumber, Email: c.Email, Status: status}
+		resp.Items[i] = item{PhoneNumber: c.PhoneNumber, Status: status}
 	}
 	writeJSON(w, http.StatusCreated, resp)
 }

@@ -40,13 +40,19 @@ var capabilities = providers.Capabilities{
 	MaxBatch:     maxBatch,
 	Modes:        []providers.Mode{providers.ModeUpsert, providers.ModeInsert, providers.ModeMirror},
 	PhoneFormat:  "E.164 with +, e.g. +33612345678",
-	Fields:       []string{"phone_number", "first_name", "last_name", "email"},
+	Fields:       []string{"phone_number", "first_name", "last_name"},
 	CustomFields: []string{"param1", "param2", "param3", "param4", "param5"},
 	Credentials:  []string{envLogin, envKey},
 	ListHelp:     "the list_name (at most 30 characters)",
 	MaxListLen:   30,
 	MaxTagLen:    20,
 	Pacing:       providers.Pacing{Rate: 20, Burst: 5, Workers: 8, BatchSize: maxBatch},
+	EmptyCells: "keep the value Octopush holds, as far as contactsync can ask: an empty cell is not sent; whether " +
+		"Octopush's overwrite keeps a field it is not sent is not documented",
+	Notes: []providers.Note{{Field: mapping.FieldEmail,
+		Text: "Octopush does not store e-mail addresses (a contact has no such field, and unknown fields are ignored), " +
+			"so contactsync does not send them; to keep one, map its column to a free field in a mapping file " +
+			"(custom: {param1: E-mail}) and use {param1} in messages"}},
 }
 
 func init() {
@@ -194,12 +200,13 @@ func (c *Client) delete(ctx context.Context, b *providers.Batch) ([]providers.Re
 	return results, nil
 }
 
+// toWire renders a contact with the fields Octopush documents [doc]: the
+// e-mail is not one of them (see the capabilities' note).
 func toWire(ct *mapping.Contact) contact {
 	return contact{
 		PhoneNumber: ct.Phone,
 		FirstName:   ct.FirstName,
 		LastName:    ct.LastName,
-		Email:       ct.Email,
 		Param1:      ct.Custom["param1"],
 		Param2:      ct.Custom["param2"],
 		Param3:      ct.Custom["param3"],
@@ -293,7 +300,9 @@ type codeRule struct {
 	hint    string
 }
 
-// codes classifies Octopush's error codes.
+// codes classifies Octopush's error codes: v1 answers with the older API's
+// numbers [lib], whose table is in Octopush's own older SDK
+// (octopush/octopush-sms-node.js, lib/octopush.js).
 var codes = map[int]codeRule{
 	101: {providers.Fatal, "credentials", 0, "check " + envLogin + " and " + envKey},
 	104: {providers.Fatal, "no_credit", 0, "top up the Octopush account"},
@@ -305,9 +314,12 @@ var codes = map[int]codeRule{
 	151: {providers.Row, "country_not_allowed", providers.Rejected, ""},
 	300: {providers.Fatal, "no_list_rights", 0, "the account may not manage lists: check its rights"},
 	301: {providers.Fatal, "too_many_lists", 0, "delete unused lists or use an existing one"},
+	302: {providers.Fatal, "list_exists", 0, "Octopush says a list of that name already exists and would not make it: check --list's spelling against the list in Octopush, or choose another name"},
 	303: {providers.Fatal, "unknown_list", 0, "check --list: Octopush has no such list"},
 	304: {providers.Fatal, "list_full", 0, "the list is full: use another list"},
 	305: {providers.Row, "batch_too_large", providers.Failed, ""},
+	306: {providers.Fatal, "unknown_action", 0, "Octopush did not recognise the request: check --endpoint (the API is https://api.octopush.com), or report this as a bug"},
+	308: {providers.Fatal, "file_error", 0, "Octopush reported an error with a file, and contactsync sends none: report it to Octopush's support with the time of the run"},
 	500: {providers.Retryable, "server_error", 0, ""},
 	501: {providers.Retryable, "connection_error", 0, ""},
 }

@@ -34,11 +34,13 @@ func newTestClient(t *testing.T, h http.HandlerFunc) *Client {
 	return c
 }
 
+// contacts makes contacts with an e-mail, which Octopush does not store:
+// no request may carry it.
 func contacts(phones ...string) []*mapping.Contact {
 	out := make([]*mapping.Contact, len(phones))
 	for i, p := range phones {
 		out[i] = &mapping.Contact{Line: i + 2, Phone: p, Key: mapping.KeyOf(p), FirstName: "F" + p[len(p)-2:], LastName: "L",
-			Custom: map[string]string{"param3": "Mme"}}
+			Email: "e" + p[len(p)-2:] + "@example.com", Custom: map[string]string{"param3": "Mme"}}
 	}
 	return out
 }
@@ -122,6 +124,12 @@ func TestClassify(t *testing.T) {
 		{"account not validated", 400, nil, `{"code":113}`, providers.Fatal, "account_not_validated", 0, 0},
 		{"fraud", 400, nil, `{"code":114}`, providers.Fatal, "fraud_check", 0, 0},
 		{"no list rights", 403, nil, `{"code":300}`, providers.Fatal, "no_list_rights", 0, 0},
+		{"too many lists", 400, nil, `{"code":301}`, providers.Fatal, "too_many_lists", 0, 0},
+		{"list already exists", 400, nil, `{"code":302}`, providers.Fatal, "list_exists", 0, 0},
+		{"list full", 400, nil, `{"code":304}`, providers.Fatal, "list_full", 0, 0},
+		{"unknown action", 400, nil, `{"code":306,"message":"The requested action is unknown."}`, providers.Fatal, "unknown_action", 0, 0},
+		{"error of file", 400, nil, `{"code":308}`, providers.Fatal, "file_error", 0, 0},
+		{"undefined error", 400, nil, `{"code":125}`, providers.Retryable, "undefined_error", 0, 0},
 		{"unknown list", 400, nil, `{"code":303}`, providers.Fatal, "unknown_list", 0, 0},
 		{"no valid number", 400, nil, `{"code":117}`, providers.Row, "invalid_phone", providers.Rejected, 0},
 		{"country", 400, nil, `{"code":150}`, providers.Row, "country_not_allowed", providers.Rejected, 0},
@@ -155,7 +163,22 @@ func TestClassify(t *testing.T) {
 			if strings.Contains(err.Error(), "secret-key-123") {
 				t.Fatalf("the key leaked into %q", err)
 			}
+			if pe.Class == providers.Fatal && pe.Hint == "" && pe.Reason != "unexpected_error" && pe.Reason != "unexpected_answer" {
+				t.Errorf("fatal %s says nothing of what to do", pe.Code)
+			}
 		})
+	}
+	covered := map[int]bool{}
+	for _, tt := range tests {
+		var er errorResponse
+		if json.Unmarshal([]byte(tt.body), &er) == nil {
+			covered[int(er.Code)] = true
+		}
+	}
+	for code := range codes {
+		if !covered[code] {
+			t.Errorf("code %d is not tested", code)
+		}
 	}
 }
 
@@ -225,8 +248,23 @@ func TestEmulator(t *testing.T) {
 		t.Fatalf("unknown list: %v", err)
 	}
 	got := em.Contacts("customers")
-	if len(got) != 2 || got[0].Phone != "+33612345678" || got[0].Fields["param3"] != "Mme" || got[0].Fields["tags"] != "t" {
+	if len(got) != 2 || got[0].Phone != "+33612345678" || got[0].Fields["param3"] != "Mme" || got[0].Fields["tags"] != "t" || got[0].Email != "" {
 		t.Fatalf("contents %+v", got)
+	}
+	// An overwrite keeps the fields it is not sent [guess], and an unknown
+	// field is ignored.
+	body := `{"contacts":[{"phone_number":"+33612345678","first_name":"Nouveau","email":"x@example.com","param9":"?"}],"list_name":"customers"}`
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+pathCreate, strings.NewReader(body))
+	for k, v := range map[string]string{"api-login": SandboxLogin, "api-key": SandboxKey, "Content-Type": "application/json"} {
+		req.Header.Set(k, v)
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("overwrite: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if got := em.Contacts("customers")[0]; got.FirstName != "Nouveau" || got.LastName != "L" || got.Fields["param3"] != "Mme" || got.Email != "" {
+		t.Fatalf("after an overwrite without last_name and param3: %+v", got)
 	}
 	if _, err := apply(c, providers.OpDelete, "+33612345678"); err != nil || len(em.Contacts("customers")) != 1 {
 		t.Fatalf("delete: %v, %d left", err, len(em.Contacts("customers")))

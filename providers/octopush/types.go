@@ -15,18 +15,20 @@ type createRequest struct {
 	DoNotOverwrite bool      `json:"do_not_overwrite"`
 }
 
+// contact holds the fields a create documents [doc]. An empty one is left
+// out: whether Octopush's overwrite then keeps the value it holds is not
+// documented, but leaving the field out is the only way to ask for it.
+// There is no e-mail: it is not documented, unknown fields are ignored
+// [doc], and an address sent for nothing is personal data sent for nothing.
 type contact struct {
 	PhoneNumber string `json:"phone_number"`
 	FirstName   string `json:"first_name,omitempty"`
 	LastName    string `json:"last_name,omitempty"`
-	// Email is not on the documented page; one client library sends it
-	// [lib], and the create answer echoes an email per item.
-	Email  string `json:"email,omitempty"`
-	Param1 string `json:"param1,omitempty"`
-	Param2 string `json:"param2,omitempty"`
-	Param3 string `json:"param3,omitempty"`
-	Param4 string `json:"param4,omitempty"`
-	Param5 string `json:"param5,omitempty"`
+	Param1      string `json:"param1,omitempty"`
+	Param2      string `json:"param2,omitempty"`
+	Param3      string `json:"param3,omitempty"`
+	Param4      string `json:"param4,omitempty"`
+	Param5      string `json:"param5,omitempty"`
 }
 
 type createResponse struct {

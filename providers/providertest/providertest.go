@@ -1,11 +1,14 @@
 // Package providertest is the conformance suite every provider passes
 // against its own emulator: the real importer pipeline, driven through
 // --endpoint as a user would, must upsert, honour each mode, isolate a
-// refused row, stop after one request on a fatal error, retry transient
-// errors with identical requests, honour Retry-After and cancellation, keep
-// credentials out of every message (even from an answer that echoes them,
-// cut anywhere), count nothing as sent that the provider did not confirm in
-// its documented answer, follow no redirect, and leave the provider holding
+// refused row (among a few, and among many), stop early when every contact
+// is refused, keep what a contact holds in one list when a run puts it in
+// another (or mirrors the other), keep the provider's value for an empty
+// cell, stop after one request on a fatal error, retry transient errors with
+// identical requests, honour Retry-After and cancellation, keep credentials
+// out of every message (even from an answer that echoes them, cut
+// anywhere), count nothing as sent that the provider did not confirm in its
+// documented answer, follow no redirect, and leave the provider holding
 // exactly what the file says.
 package providertest
 
@@ -16,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/bits"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -38,8 +42,8 @@ import (
 type Subject struct {
 	// Name is the provider's registry name.
 	Name string
-	// List is a list the sandbox accepts.
-	List string
+	// List and OtherList are two lists the sandbox accepts.
+	List, OtherList string
 	// Region is the country of the numbers Number writes.
 	Region string
 	// Number writes the i-th of many distinct valid numbers as a user's
@@ -63,6 +67,10 @@ func Run(t *testing.T, s Subject) {
 	t.Run("UpsertNewAndExisting", h.upsertNewAndExisting)
 	t.Run("Modes", h.modes)
 	t.Run("RowError", h.rowError)
+	t.Run("OneRefusedAmongMany", h.oneRefusedAmongMany)
+	t.Run("EveryContactRefusedStopsEarly", h.everyContactRefusedStopsEarly)
+	t.Run("TwoLists", h.twoLists)
+	t.Run("EmptyCellsKeepValues", h.emptyCellsKeepValues)
 	t.Run("FatalStopsAfterOneRequest", h.fatalStopsAfterOneRequest)
 	t.Run("RetryableThenSuccess", h.retryableThenSuccess)
 	t.Run("RetryAfterHonoured", h.retryAfterHonoured)
@@ -170,7 +178,13 @@ func stored(t *testing.T, e *env, list string) map[string]providers.StoredContac
 // expectContents checks that the list holds exactly want, field by field.
 func (h *harness) expectContents(t *testing.T, e *env, want []row) {
 	t.Helper()
-	got := stored(t, e, h.s.List)
+	h.expectListContents(t, e, h.s.List, want)
+}
+
+// expectListContents checks that list holds exactly want, field by field.
+func (h *harness) expectListContents(t *testing.T, e *env, list string, want []row) {
+	t.Helper()
+	got := stored(t, e, list)
 	if len(got) != len(want) {
 		t.Errorf("the list holds %d contacts, want %d", len(got), len(want))
 	}
@@ -278,6 +292,120 @@ func (h *harness) rowError(t *testing.T) {
 		t.Errorf("rejected %d (%v), added %d; want 1 and 5", rep.Rejected, rep.RejectedByReason, rep.Added)
 	}
 	h.expectContents(t, e, slices.Delete(slices.Clone(rows), 2, 3))
+}
+
+// oneRefusedAmongMany refuses one contact in the middle of a file of
+// several batches: it alone is rejected, every other is added, and finding
+// it costs at most a halving of its batch per level.
+func (h *harness) oneRefusedAmongMany(t *testing.T) {
+	rows := h.rows(300, 450)
+	file := writeFile(t, rows)
+	base := h.baseline(t, file)
+	e := h.env(t, providers.SandboxOptions{RefusePhones: []string{h.e164(t, rows[333].phone)}}, nil)
+	rep, err := h.run(t, context.Background(), h.options(e, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Rejected != 1 || rep.Added != len(rows)-1 || rep.Failed != 0 {
+		t.Errorf("rejected %d (%v), added %d, failed %d; want 1, %d, 0", rep.Rejected, rep.RejectedByReason, rep.Added, rep.Failed, len(rows)-1)
+	}
+	if extra := e.sb.Requests() - base; extra > 2*bits.Len(uint(h.reg.Capabilities.MaxBatch)) {
+		t.Errorf("%d requests to isolate one refused contact (a clean run takes %d)", extra, base)
+	}
+	h.expectContents(t, e, slices.Delete(slices.Clone(rows), 333, 334))
+}
+
+// everyContactRefusedStopsEarly refuses every contact: the run stops after
+// MaxStreak refusals in a row (exit 3), not after a request per row, and
+// forgets them, so that once the cause is fixed the next run sends every row
+// again.
+func (h *harness) everyContactRefusedStopsEarly(t *testing.T) {
+	const streak = 10
+	rows := h.rows(800, 200)
+	file := writeFile(t, rows)
+	var refused []string
+	for _, r := range rows {
+		refused = append(refused, h.e164(t, r.phone))
+	}
+	open := h.openRequests(t)
+	state := filepath.Join(t.TempDir(), "state.db")
+	e := h.env(t, providers.SandboxOptions{RefusePhones: refused}, nil)
+	opts := h.options(e, file)
+	opts.BatchSize, opts.MaxStreak, opts.StateFile = 1, streak, state
+	rep, err := h.run(t, context.Background(), opts)
+	var fatal *importer.FatalError
+	if !errors.As(err, &fatal) || !strings.Contains(err.Error(), "--max-streak") {
+		t.Fatalf("err %v, want the run stopped by the streak", err)
+	}
+	// Besides the streak, the requests in flight and the answers queued for
+	// the collector when it saw the streak's last: fewer than another streak
+	// and a request per worker, far fewer than the file's rows.
+	if n := e.sb.Requests(); n > open+2*streak+opts.Workers {
+		t.Errorf("%d requests before the run stopped (%d to open, a streak of %d, %d workers)", n, open, streak, opts.Workers)
+	}
+	if rep.Rejected < streak || rep.Added+rep.Updated != 0 || rep.FailedByReason["aborted"] == 0 {
+		t.Errorf("report %+v", rep)
+	}
+	fixed := h.env(t, providers.SandboxOptions{}, nil)
+	opts = h.options(fixed, file)
+	opts.StateFile = state
+	rep, err = h.run(t, context.Background(), opts)
+	if err != nil || rep.Added != len(rows) {
+		t.Fatalf("once fixed: %+v %v, want every row added", rep, err)
+	}
+}
+
+// twoLists puts a file in one list, then in another: each holds every
+// contact, the second run keeping what the first gave (a label of the same
+// contact, where lists are labels). A mirror of the first list then takes a
+// contact out of it alone.
+func (h *harness) twoLists(t *testing.T) {
+	rows := h.rows(600, 6)
+	file := writeFile(t, rows)
+	e := h.env(t, providers.SandboxOptions{}, nil)
+	opts := h.options(e, file)
+	opts.StateFile = filepath.Join(t.TempDir(), "state.db")
+	for _, list := range []string{h.s.List, h.s.OtherList} {
+		opts.List = list
+		rep, err := h.run(t, context.Background(), opts)
+		if err != nil || rep.Added+rep.Updated != len(rows) {
+			t.Fatalf("into %s: %+v %v", list, rep, err)
+		}
+	}
+	h.expectListContents(t, e, h.s.List, rows)
+	h.expectListContents(t, e, h.s.OtherList, rows)
+	if !h.reg.Capabilities.Supports(providers.ModeMirror) {
+		return
+	}
+	opts.File, opts.List, opts.Mode, opts.MaxDelete = writeFile(t, rows[1:]), h.s.List, providers.ModeMirror, "100%"
+	if rep, err := h.run(t, context.Background(), opts); err != nil || rep.Deleted != 1 {
+		t.Fatalf("mirror: %+v %v", rep, err)
+	}
+	h.expectListContents(t, e, h.s.List, rows[1:])
+	h.expectListContents(t, e, h.s.OtherList, rows)
+}
+
+// emptyCellsKeepValues upserts rows with empty cells over contacts the list
+// holds: an empty cell keeps the provider's value, a full one replaces it,
+// everywhere the API allows it (README, the providers' table).
+func (h *harness) emptyCellsKeepValues(t *testing.T) {
+	e := h.env(t, providers.SandboxOptions{}, nil)
+	rows := h.rows(700, 4)
+	h.seed(t, e, rows[:3])
+	sent := slices.Clone(rows)
+	sent[0].email, sent[0].birthday = "", ""
+	sent[1].last = ""
+	sent[2].first, sent[2].email = "", ""
+	sent[3].email, sent[3].birthday = "", "" // new: nothing to keep
+	rep, err := h.run(t, context.Background(), h.options(e, writeFile(t, sent)))
+	if err != nil || rep.Added != 1 || rep.Updated != 3 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	want := slices.Clone(sent)
+	want[0].email, want[0].birthday = "old@example.com", "1970-01-01"
+	want[1].last = "Name"
+	want[2].first, want[2].email = "Old", "old@example.com"
+	h.expectContents(t, e, want)
 }
 
 func (h *harness) fatalStopsAfterOneRequest(t *testing.T) {

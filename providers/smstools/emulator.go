@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"contactsync/providers"
 )
@@ -272,6 +273,11 @@ func (e *Emulator) set(c *storedContact, props map[string]json.RawMessage) *refu
 			*field = string(valueOf(raw))
 		}
 	}
+	// [guess] A birthday not in the documented yyyy-MM-dd is answered with
+	// 139, "missing or invalid parameters" [lib].
+	if _, err := time.Parse(time.DateOnly, c.birthday); c.birthday != "" && err != nil {
+		return badRequest("139", "Missing or invalid parameters: birthday")
+	}
 	for i := range c.extra {
 		if raw, ok := props["extra"+strconv.Itoa(i+1)]; ok {
 			c.extra[i] = string(valueOf(raw))
@@ -331,13 +337,13 @@ func (e *Emulator) list(w http.ResponseWriter, r *http.Request) {
 	group := q.Get("groupid")
 	limit, err := strconv.Atoi(q.Get("limit"))
 	if err != nil || limit < 1 || limit > listPageSize {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"errorMsg": "limit must be between 1 and 2000"})
+		writeError(w, http.StatusBadRequest, "135", "The limit parameter must be an integer between 1 and 2000")
 		return
 	}
 	page := 1
 	if p := q.Get("page"); p != "" {
 		if page, err = strconv.Atoi(p); err != nil || page < 1 {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"errorMsg": "page must be at least 1"})
+			writeError(w, http.StatusBadRequest, "136", "The page parameter must be an integer greater than 0")
 			return
 		}
 	}

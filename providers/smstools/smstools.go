@@ -50,6 +50,8 @@ var capabilities = providers.Capabilities{
 	Credentials:  []string{envClientID, envClientSecret},
 	ListHelp:     "the groupid",
 	Pacing:       providers.Pacing{Rate: 10, Burst: 5, Workers: 4, BatchSize: maxBatch},
+	EmptyCells: "keep the value Smstools holds: a PATCH changes only the properties it is given, and an empty " +
+		"cell is not sent (so no cell can clear a value)",
 }
 
 func init() {
@@ -385,7 +387,7 @@ func listingAbsent(err error) bool {
 		return false
 	}
 	switch pe.Reason {
-	case "credentials", "no_credit", "unknown_list", "ip_not_allowed":
+	case "credentials", "credentials_locked", "account_disabled", "no_access", "no_credit", "unknown_list", "ip_not_allowed":
 		return false
 	}
 	return true
@@ -508,13 +510,16 @@ const codeExists = "129"
 // send; seeing one means a bug here, not a problem with the account.
 const neverSent = "contactsync never sends such a request: please report this as a bug"
 
-// codes classifies Smstools' error codes.
+// codes classifies Smstools' error codes [doc], and those one client
+// library lists besides [lib: GraystackIT/laravel-smstools-api].
 var codes = map[int]codeRule{
 	103: {providers.Row, "invalid_phone", providers.Rejected, ""},
 	104: {providers.Fatal, "credentials", 0, "check " + envClientID + " and " + envClientSecret},
 	105: {providers.Retryable, "server_error", 0, ""},
 	108: {providers.Fatal, "no_credit", 0, "top up the Smstools account"},
 	114: {providers.Fatal, "empty_request", 0, neverSent},
+	// Access disabled after a long inactivity [lib].
+	116: {providers.Fatal, "account_disabled", 0, "Smstools disabled this account's API access after a long inactivity: ask their support to enable it"},
 	122: {providers.Fatal, "no_contacts", 0, neverSent},
 	123: {providers.Fatal, "missing_id", 0, neverSent},
 	124: {providers.Fatal, "group_required", 0, "pass the groupid with --list"},
@@ -522,5 +527,20 @@ var codes = map[int]codeRule{
 	128: {providers.Fatal, "unknown_list", 0, "check --list: Smstools has no group with this groupid"},
 	129: {providers.Row, "exists", providers.Skipped, ""},
 	131: {providers.Row, "opted_out", providers.Rejected, ""},
+	// The listing's limit (1 to 2000) and page (from 1) [lib]: only the
+	// guessed listing sends them, and refusing them says the guess is wrong
+	// (listGroup carries on without the listing).
+	135: {providers.Fatal, "invalid_parameters", 0, neverSent},
+	136: {providers.Fatal, "invalid_parameters", 0, neverSent},
+	// Missing or invalid parameters [lib]: on a create or an update, a
+	// value of the contact (a birthday not in yyyy-MM-dd). Were it the
+	// request's shape, every row would get it and --max-streak stops the
+	// run.
+	139: {providers.Row, "invalid_values", providers.Rejected, "Smstools refused a value of this contact (a birthday must be yyyy-MM-dd): fix the row"},
 	200: {providers.Fatal, "ip_not_allowed", 0, "allow this machine's IP address in the Smstools API settings"},
+	// Too many failed logins [lib].
+	1002: {providers.Fatal, "credentials_locked", 0, "Smstools locked the API keys after too many failed logins: wait before running again, and check " +
+		envClientID + " and " + envClientSecret},
+	// A team user without access to the items named [lib].
+	1403: {providers.Fatal, "no_access", 0, "the team user of these API keys may not manage this group or its contacts: give it access in Smstools, or use the account owner's keys"},
 }

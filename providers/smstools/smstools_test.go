@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -248,6 +249,11 @@ func TestOpenWithoutListing(t *testing.T) {
 		{"group not found as 404", 404, `{"error":"128"}`, providers.Fatal, "unknown_list"},
 		{"no credit", 400, `{"error":"108"}`, providers.Fatal, "no_credit"},
 		{"IP not allowed", 403, `{"error":"200"}`, providers.Fatal, "ip_not_allowed"},
+		{"limit refused", 400, `{"error":"135"}`, 0, ""},
+		{"page refused", 400, `{"error":136}`, 0, ""},
+		{"credentials locked", 401, `{"error":"1002"}`, providers.Fatal, "credentials_locked"},
+		{"disabled for inactivity", 403, `{"error":"116"}`, providers.Fatal, "account_disabled"},
+		{"no access to the group", 403, `{"error":"1403"}`, providers.Fatal, "no_access"},
 		{"server issue", 400, `{"error":"105"}`, providers.Retryable, "server_error"},
 		{"5xx", 502, `bad gateway`, providers.Retryable, "server_error"},
 	} {
@@ -301,6 +307,13 @@ func TestClassify(t *testing.T) {
 		{"129 already in group", providers.OpCreate, 400, nil, `{"error":%s}`, providers.Row, "exists", providers.Skipped, 0},
 		{"131 opted out", providers.OpCreate, 400, nil, `{"error":%s}`, providers.Row, "opted_out", providers.Rejected, 0},
 		{"200 IP not allowed", providers.OpCreate, 403, nil, `{"error":%s}`, providers.Fatal, "ip_not_allowed", 0, 0},
+		{"116 disabled for inactivity", providers.OpCreate, 403, nil, `{"error":%s}`, providers.Fatal, "account_disabled", 0, 0},
+		{"135 limit out of range", providers.OpCreate, 400, nil, `{"error":%s}`, providers.Fatal, "invalid_parameters", 0, 0},
+		{"136 page out of range", providers.OpCreate, 400, nil, `{"error":%s}`, providers.Fatal, "invalid_parameters", 0, 0},
+		{"139 invalid parameters", providers.OpCreate, 400, nil, `{"error":%s}`, providers.Row, "invalid_values", providers.Rejected, 0},
+		{"139 on a PATCH", providers.OpUpdate, 400, nil, `{"error":%s}`, providers.Row, "invalid_values", providers.Rejected, 0},
+		{"1002 too many failed logins", providers.OpCreate, 401, nil, `{"error":%s}`, providers.Fatal, "credentials_locked", 0, 0},
+		{"1403 team user without access", providers.OpUpdate, 403, nil, `{"error":%s}`, providers.Fatal, "no_access", 0, 0},
 		{"999 unknown code", providers.OpCreate, 400, nil, `{"error":%s}`, providers.Fatal, "unexpected_error", 0, 0},
 		{"105 as a 500", providers.OpCreate, 500, nil, `{"error":%s,"errorMsg":"Server issue, try again"}`, providers.Retryable, "server_error", 0, 0},
 		{"5xx", providers.OpCreate, 503, nil, `<html>unavailable</html>`, providers.Retryable, "server_error", 0, 0},
@@ -310,8 +323,10 @@ func TestClassify(t *testing.T) {
 		{"POST 404: no such endpoint", providers.OpCreate, 404, nil, `not found`, providers.Fatal, "unexpected_answer", 0, 0},
 		{"not JSON", providers.OpCreate, 400, nil, `bad request`, providers.Fatal, "unexpected_answer", 0, 0},
 	}
+	covered := map[string]bool{}
 	for _, tt := range tests {
 		code := strings.Fields(tt.name)[0]
+		covered[code] = true
 		forms := map[string]string{"": tt.body}
 		if strings.Contains(tt.body, "%s") {
 			forms = map[string]string{"number": fmt.Sprintf(tt.body, code), "string": fmt.Sprintf(tt.body, `"`+code+`"`)}
@@ -344,7 +359,15 @@ func TestClassify(t *testing.T) {
 				if tt.reason == "credentials" && (!strings.Contains(err.Error(), envClientID) || !strings.Contains(err.Error(), envClientSecret)) {
 					t.Errorf("the hint does not name both variables: %q", err)
 				}
+				if pe.Class == providers.Fatal && pe.Reason != "unexpected_error" && pe.Reason != "unexpected_answer" && pe.Hint == "" {
+					t.Errorf("fatal %s says nothing of what to do", code)
+				}
 			})
+		}
+	}
+	for code := range codes {
+		if !covered[strconv.Itoa(code)] {
+			t.Errorf("code %d is not tested", code)
 		}
 	}
 }
@@ -632,7 +655,9 @@ func TestEmulator(t *testing.T) {
 		{"PATCH to a number in use", "PATCH", "", `{"ID":2,"phone":"32470000001"}`, 400, `{"error":"129","errorMsg":"Number already exists in group: 32470000001"}`},
 		{"PATCH swapping two numbers", "PATCH", "", `[{"ID":2,"phone":"32470000003"},{"ID":3,"phone":"32470000002"}]`, 204, ``},
 		{"listing, page 2", "GET", "?groupid=42&limit=2&page=2", ``, 200, `[{"ID":3,"phone":"32470000002","groupid":42,"extra2":"x","extra3":"Monday"}]`},
-		{"listing, limit out of range", "GET", "?groupid=42&limit=2001&page=1", ``, 400, `{"errorMsg":"limit must be between 1 and 2000"}`},
+		{"listing, limit out of range", "GET", "?groupid=42&limit=2001&page=1", ``, 400, `{"error":"135","errorMsg":"The limit parameter must be an integer between 1 and 2000"}`},
+		{"listing, page out of range", "GET", "?groupid=42&limit=10&page=0", ``, 400, `{"error":"136","errorMsg":"The page parameter must be an integer greater than 0"}`},
+		{"birthday not yyyy-MM-dd", "POST", "", `{"phone":"32470000009","groupid":42,"birthday":"24/12/1985"}`, 400, `{"error":"139","errorMsg":"Missing or invalid parameters: birthday"}`},
 		{"listing, unknown group", "GET", "?groupid=44&limit=10&page=1", ``, 400, `{"error":"125","errorMsg":"Group not found"}`},
 	} {
 		creds := good
