@@ -184,6 +184,7 @@ func parseImportFlags(args []string) (importer.Options, *flag.FlagSet, error) {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // runImport prints errors and help itself
 	var mode, delimiter, logFormat string
+	var adaptive bool
 	fs.StringVar(&o.Provider, "provider", "", "provider: "+strings.Join(providers.Names(), ", ")+" (required)")
 	fs.StringVar(&o.List, "list", "", "target list: Octopush list_name, AvoSMS listContactId, Smstools groupid, AmootSMS label (required)")
 	fs.StringVar(&o.Tag, "tag", "", "tag every contact (Octopush tag_name, at most 20 characters)")
@@ -197,6 +198,7 @@ func parseImportFlags(args []string) (importer.Options, *flag.FlagSet, error) {
 	fs.IntVar(&o.Burst, "burst", 0, "requests allowed at once above --rate (default: the provider's)")
 	fs.IntVar(&o.Workers, "workers", 0, "requests in flight at once (default: the provider's)")
 	fs.IntVar(&o.BatchSize, "batch-size", 0, "contacts per request, up to the provider's maximum (default: the provider's)")
+	fs.BoolVar(&adaptive, "adaptive", true, "lower the pace when the provider answers 429, raise it back up to --rate and --workers; false keeps --rate fixed")
 	fs.StringVar(&delimiter, "delimiter", "", `field delimiter: , ; | or "tab" (default: detected)`)
 	fs.StringVar(&o.Encoding, "encoding", "", "utf-8, utf-16le, utf-16be or windows-1252 (default: detected)")
 	fs.BoolVar(&o.RequireMobile, "require-mobile", false, "reject rows whose only number is a landline (default: sent, with a landline warning)")
@@ -228,6 +230,7 @@ func parseImportFlags(args []string) (importer.Options, *flag.FlagSet, error) {
 		return o, fs, fmt.Errorf("--log-format must be text or json")
 	}
 	o.File = files[0]
+	o.FixedPace = !adaptive
 	o.Mode = providers.Mode(mode)
 	if !validMode(o.Mode) {
 		return o, fs, fmt.Errorf("--mode %q: use upsert, insert, update or mirror", mode)

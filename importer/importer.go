@@ -36,7 +36,10 @@ type Options struct {
 	DryRun   bool
 
 	// Pacing; negative (Rate) or zero (the others) means the provider's
-	// default. Rate 0 means no client-side limit.
+	// default. Rate 0 means no client-side limit. Rate and Workers are
+	// ceilings: the pace adapts below them to the provider's 429s unless
+	// FixedPace (--adaptive=false).
+	FixedPace bool
 	Rate      float64
 	Burst     int
 	Workers   int
@@ -242,7 +245,7 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 	creds := opts.Credentials
 	if !opts.DryRun {
 		var client *http.Client
-		client, r.transport = newHTTPClient(opts.Rate, opts.Burst, opts.Workers, opts.RequestTimeout)
+		client, r.transport = newHTTPClient(opts.Rate, opts.Burst, opts.Workers, !opts.FixedPace, opts.RequestTimeout, opts.Logger)
 		cfg := providers.Config{Endpoint: opts.Endpoint, Credentials: opts.Credentials, HTTPClient: client}
 		if opts.Sandbox {
 			sb := reg.NewSandbox(opts.SandboxOptions)

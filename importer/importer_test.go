@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -502,5 +503,25 @@ func TestWideRows(t *testing.T) {
 		if !strings.HasPrefix(c.FirstName, wide) || strings.HasSuffix(c.FirstName, "9") {
 			t.Fatalf("%s holds the first name of the wrong row", c.Phone)
 		}
+	}
+}
+
+// Against a provider enforcing a limit it does not document, the pace comes
+// down from --rate on its 429s (logged, with the new pace), and every row
+// gets through.
+func TestPaceAdaptsToAnUndocumentedLimit(t *testing.T) {
+	e := newEnv(t, providers.SandboxOptions{Faults: providers.Faults{ServerRate: 40, RetryAfter: time.Millisecond}}, nil)
+	opts := e.options(writeContacts(t, 120))
+	var logs bytes.Buffer
+	opts.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	opts.Rate, opts.Burst, opts.BatchSize = 400, 1, 1
+	opts.Retry.Attempts = 20
+	rep, err := importer.Run(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustBalance(t, rep)
+	if rep.Added != 120 || !strings.Contains(logs.String(), "pace lowered") || !strings.Contains(logs.String(), "requests_per_second=") {
+		t.Fatalf("added %d\n%s", rep.Added, logs.String())
 	}
 }

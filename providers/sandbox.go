@@ -6,12 +6,15 @@ import (
 	"errors"
 	"io"
 	"log"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"strconv"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Sandbox is a provider's in-process emulator: an http.Handler that speaks
@@ -67,6 +70,8 @@ const (
 	// Drop applies the request, then closes the connection without an
 	// answer: the client cannot tell whether it was applied.
 	Drop
+	// overLimit is a 429 for a request beyond Faults.ServerRate.
+	overLimit
 )
 
 // Faults configures fault injection. Script decides the first requests one
@@ -79,6 +84,11 @@ type Faults struct {
 	RetryAfter  time.Duration // sent with 429; written in seconds, fractions allowed
 	Latency     time.Duration // added before every answer
 	Seed        uint64
+	// ServerRate, when set, is a limit the provider enforces and does not
+	// document: requests beyond ServerRate a second (a bucket of
+	// ServerRate requests, at least 1) are answered 429, with RetryAfter
+	// or else the time until the next request is allowed, in whole seconds.
+	ServerRate float64
 }
 
 // SandboxOptions configures a sandbox.
@@ -99,6 +109,7 @@ type SandboxOptions struct {
 type Harness struct {
 	opts      SandboxOptions
 	transient http.HandlerFunc
+	limit     *rate.Limiter // Faults.ServerRate
 
 	mu       sync.Mutex
 	rng      *rand.Rand
@@ -109,7 +120,11 @@ type Harness struct {
 // NewHarness returns a harness that answers Transient faults with transient,
 // the provider's own "try again" answer.
 func NewHarness(opts SandboxOptions, transient http.HandlerFunc) *Harness {
-	return &Harness{opts: opts, transient: transient, rng: rand.New(rand.NewPCG(opts.Faults.Seed, 0x5eed))}
+	h := &Harness{opts: opts, transient: transient, rng: rand.New(rand.NewPCG(opts.Faults.Seed, 0x5eed))}
+	if r := opts.Faults.ServerRate; r > 0 {
+		h.limit = rate.NewLimiter(rate.Limit(r), max(1, int(r)))
+	}
+	return h
 }
 
 // Requests counts the requests received.
@@ -161,6 +176,9 @@ func (h *Harness) next(r *http.Request, body []byte) Fault {
 	if n < len(f.Script) {
 		return f.Script[n]
 	}
+	if h.limit != nil && !h.limit.Allow() {
+		return overLimit
+	}
 	if f.ErrorRate == 0 && f.TooManyRate == 0 && f.DropRate == 0 {
 		return NoFault
 	}
@@ -200,6 +218,13 @@ func (h *Harness) Wrap(api http.Handler) http.Handler {
 		case TooMany:
 			secs := h.opts.Faults.RetryAfter.Seconds()
 			w.Header().Set("Retry-After", strconv.FormatFloat(secs, 'f', -1, 64))
+			http.Error(w, "too many requests", http.StatusTooManyRequests)
+		case overLimit:
+			wait := h.opts.Faults.RetryAfter
+			if wait == 0 {
+				wait = max(time.Second, time.Duration(float64(time.Second)/h.opts.Faults.ServerRate))
+			}
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 			http.Error(w, "too many requests", http.StatusTooManyRequests)
 		case Drop:
 			api.ServeHTTP(&discardWriter{header: http.Header{}}, r)

@@ -40,7 +40,7 @@ func main() {
 	skipRate := flag.Bool("skip-rate", false, "skip the --rate measurement (it takes about 15 s)")
 	serve := flag.String("serve", "", "only serve an Octopush emulator on this address (used by the harness itself)")
 	latency := flag.Duration("latency", 0, "with -serve: the emulator's latency")
-	only := flag.String("only", "", "run only these measurements, comma-separated: rows (dry run, imports, state), rate, wide, listing")
+	only := flag.String("only", "", "run only these measurements, comma-separated: rows (dry run, imports, state), rate, pacing, wide, listing")
 	listingMB := flag.Int("listing-mb", 100, "size of the listings of the listing measurement, in MB")
 	flag.Parse()
 	runs := func(name string) bool { return *only == "" || slices.Contains(strings.Split(*only, ","), name) }
@@ -67,6 +67,9 @@ func main() {
 	}
 	if runs("rate") && !*skipRate {
 		measureRate(*bin, *dir)
+	}
+	if runs("pacing") {
+		measurePacing(*bin, *dir)
 	}
 }
 
