@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -100,6 +101,23 @@ func Open(ctx context.Context, file string, o Options) (*Source, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// NameOf returns how messages name FILE — a URL without its password, its
+// fragment and its query values but harmless ones — and what it left out,
+// which must appear in no message either.
+func NameOf(file string) (string, []string) {
+	switch {
+	case file == "-":
+		return "standard input", nil
+	case !IsURL(file):
+		return file, nil
+	}
+	u, err := url.Parse(file)
+	if err != nil {
+		return "the URL given", nil
+	}
+	return redactURL(u)
 }
 
 // IsURL reports whether FILE names a download rather than a path.
