@@ -172,3 +172,31 @@ func TestCodeKind(t *testing.T) {
 		}
 	}
 }
+
+// Old Mac workbooks count days from 1904: the same date is another serial.
+func TestWorkbookDate1904(t *testing.T) {
+	f := excelize.NewFile()
+	defer f.Close()
+	on := true
+	if err := f.SetWorkbookProps(&excelize.WorkbookPropsOptions{Date1904: &on}); err != nil {
+		t.Fatal(err)
+	}
+	date, _ := f.NewStyle(&excelize.Style{NumFmt: 14})
+	f.SetSheetRow("Sheet1", "A1", &[]any{"Mobile", "Born"})
+	// 29,648 days after 1 January 1904 is 4 March 1985 (31,110 from 1900).
+	f.SetSheetRow("Sheet1", "A2", &[]any{612345678, 29648})
+	f.SetCellStyle("Sheet1", "B2", "B2", date)
+	path := filepath.Join(t.TempDir(), "mac.xlsx")
+	if err := f.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	src, err := Open(context.Background(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	got := readSheet(t, src.Workbook(), "Sheet1")
+	if want := []string{"612345678", "1985-03-04"}; !reflect.DeepEqual(got[1].cells, want) {
+		t.Errorf("cells %q, want %q", got[1].cells, want)
+	}
+}
