@@ -137,6 +137,42 @@ func TestImportWorkbook(t *testing.T) {
 	}
 }
 
+// samples/contacts.xlsx holds the rows of samples/contacts.csv as Excel
+// keeps them once typed in (under a title row, on the second sheet; phones
+// as numbers, one shown with its leading zero, one as "07 81 23 45 67";
+// birthdays as dates): the provider receives the same contacts, and the
+// reports count the same.
+func TestSampleWorkbookReadsAsTheCSV(t *testing.T) {
+	type result struct {
+		contacts []providers.StoredContact
+		counts   []any
+	}
+	s := subjectNamed(t, "avosms") // it keeps birthdays
+	read := func(file string) result {
+		srv := s.serve(t, providers.SandboxOptions{}, nil)
+		report := filepath.Join(t.TempDir(), "report.json")
+		code, stdout, stderr := cli(t, srv.sb.Credentials(), s.args(srv, file, "none", report)...)
+		if code != exitRowsFailed {
+			t.Fatalf("%s: exit %d\n%s\n%s", file, code, stdout, stderr)
+		}
+		rep := readReport(t, report)
+		return result{srv.sb.Contacts(s.list), []any{rep.Rows, rep.Added, rep.SkippedByReason, rep.RejectedByReason, rep.Warnings}}
+	}
+	csv, book := read("samples/contacts.csv"), read("samples/contacts.xlsx")
+	birthdays := 0
+	for _, c := range csv.contacts {
+		if c.Birthday != "" {
+			birthdays++
+		}
+	}
+	if len(csv.contacts) != 7 || birthdays != 5 {
+		t.Fatalf("from the CSV file %+v", csv)
+	}
+	if !reflect.DeepEqual(csv, book) {
+		t.Fatalf("from the CSV file\n%+v\nfrom the workbook\n%+v", csv, book)
+	}
+}
+
 // .xls and .ods are refused with what to do.
 func TestOldWorkbooksRefused(t *testing.T) {
 	dir := t.TempDir()
