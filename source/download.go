@@ -54,7 +54,6 @@ type downloader struct {
 	client  *http.Client
 	url     *url.URL // as given, credentials included
 	name    string   // the URL as messages show it
-	secrets []string
 	timeout time.Duration
 	retry   func(string, func() error) error
 
@@ -83,7 +82,7 @@ func download(ctx context.Context, raw string, o Options) (*downloader, error) {
 	if d.retry == nil {
 		d.retry = func(_ string, op func() error) error { return op() }
 	}
-	d.name, d.secrets = redactURL(u)
+	d.name, _ = redactURL(u)
 	d.client = &http.Client{
 		Transport: &http.Transport{
 			Proxy:               http.ProxyFromEnvironment,

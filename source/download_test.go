@@ -370,13 +370,17 @@ func TestDownloadRedirects(t *testing.T) {
 	if src.Name != want || src.Describe("") != "csv, "+want {
 		t.Errorf("name %q, source %q; want %q", src.Name, src.Describe(""), want)
 	}
+	name, secrets := NameOf(u.String())
+	if name != want {
+		t.Errorf("NameOf: %q, want %q", name, want)
+	}
 	for _, secret := range []string{"pa ss-w0rd", "pa%20ss-w0rd", "s3cr3t-t0ken"} {
 		found := false
-		for _, s := range src.Secrets {
+		for _, s := range secrets {
 			found = found || s == secret
 		}
 		if !found {
-			t.Errorf("%q is not among the secrets %q", secret, src.Secrets)
+			t.Errorf("%q is not among the secrets %q", secret, secrets)
 		}
 	}
 }

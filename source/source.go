@@ -59,9 +59,6 @@ type Source struct {
 	// Validators are the download's own, to remember once the file has
 	// been read to the end and every row went through (URLs only).
 	Validators Validators
-	// Secrets are the parts of FILE that must not appear in any message:
-	// the password and the query values of a URL.
-	Secrets []string
 
 	origin string    // "standard input", the URL as Name writes it, or "" for a path
 	text   io.Reader // FormatCSV: the text, uncompressed
@@ -85,7 +82,7 @@ func Open(ctx context.Context, file string, o Options) (*Source, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.Name, s.origin, s.Secrets, s.Validators = d.name, d.name, d.secrets, d.validators()
+		s.Name, s.origin, s.Validators = d.name, d.name, d.validators()
 		s.close = append(s.close, d.Close)
 		in = d
 	default:
@@ -213,9 +210,6 @@ func (s *Source) Describe(sheet string) string {
 	}
 	return strings.Join(parts, ", ")
 }
-
-// Local reports whether FILE is a path: neither standard input nor a URL.
-func (s *Source) Local() bool { return s.origin == "" }
 
 // Close releases the file, the download or the workbook's temporary files.
 func (s *Source) Close() error {

@@ -88,7 +88,7 @@ func TestIdentify(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer src.Close()
-			if src.Format != tt.format || src.Compression != tt.compression || !src.Local() {
+			if src.Format != tt.format || src.Compression != tt.compression {
 				t.Fatalf("format %q, compression %q", src.Format, src.Compression)
 			}
 			text, err := io.ReadAll(src.Text())
