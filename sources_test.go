@@ -135,6 +135,10 @@ func TestImportWorkbook(t *testing.T) {
 	if code != exitUsage || !strings.Contains(stderr, `its sheets are "Notes", "Contacts", "Archive"`) {
 		t.Errorf("--sheet Clients: exit %d\n%s", code, stderr)
 	}
+	code, _, stderr = cli(t, srv.sb.Credentials(), s.args(srv, "samples/contacts.csv", "none", report, "--sheet", "1")...)
+	if code != exitUsage || !strings.Contains(stderr, "is not a workbook") {
+		t.Errorf("--sheet with a CSV file: exit %d\n%s", code, stderr)
+	}
 }
 
 // samples/contacts.xlsx holds the rows of samples/contacts.csv as Excel

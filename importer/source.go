@@ -56,6 +56,9 @@ func (r *run) openFile() error {
 		return err
 	}
 	r.report.Source = src.Describe("")
+	if r.opts.Sheet != "" {
+		return usagef("--sheet %s: %s is not a workbook (it is read as CSV text)", r.opts.Sheet, src.Name)
+	}
 	r.reader, err = mapping.NewReader(src.Text(), mapping.ReaderOptions{Delimiter: r.opts.Delimiter, Encoding: r.opts.Encoding})
 	if err != nil {
 		return usagef("%s: %w", src.Name, err)
@@ -85,7 +88,10 @@ func (r *run) openSheet(book *source.Workbook) (*mapping.Reader, string, error) 
 		if rd, err := r.readSheet(book, name); err == nil && mapping.NamesPhone(rd.Header()) {
 			return rd, name, nil
 		}
-		r.sheetRows.Close()
+		if r.sheetRows != nil {
+			r.sheetRows.Close()
+			r.sheetRows = nil
+		}
 	}
 	// No sheet names a phone column: the first is read, and the mapping
 	// (a --mapping file may name the column) says what is missing.
