@@ -65,6 +65,7 @@ type downloader struct {
 	read   int64     // bytes read so far
 	sum    hash.Hash // of those bytes
 	broken error     // the error a body read returned with bytes, for the next Read
+	failed error     // the download could not go on: every Read returns it
 }
 
 // download sends the first request and returns the download ready to be
@@ -213,16 +214,18 @@ func retryAfter(v string) time.Duration {
 // Read reads the file, resuming the download when the connection breaks.
 func (d *downloader) Read(p []byte) (int, error) {
 	for {
+		if d.failed != nil {
+			return 0, d.failed
+		}
 		if d.broken != nil {
 			err := d.broken
 			d.broken = nil
-			if err := d.resume(err); err != nil {
-				return 0, err
+			if d.failed = d.resume(err); d.failed != nil {
+				return 0, d.failed
 			}
 		}
-		n, err := d.resp.Body.Read(p)
+		n, err := d.body().Read(p)
 		if n > 0 {
-			d.timer.Reset(d.timeout)
 			d.sum.Write(p[:n])
 			d.read += int64(n)
 		}
@@ -235,6 +238,19 @@ func (d *downloader) Read(p []byte) (int, error) {
 		}
 		d.broken = err
 	}
+}
+
+// body returns the answer's body, each read of which puts off the timeout.
+func (d *downloader) body() io.Reader { return bodyReader{d} }
+
+type bodyReader struct{ d *downloader }
+
+func (b bodyReader) Read(p []byte) (int, error) {
+	n, err := b.d.resp.Body.Read(p)
+	if n > 0 {
+		b.d.timer.Reset(b.d.timeout)
+	}
+	return n, err
 }
 
 // resume carries on a download whose body broke off with err: under the
@@ -299,7 +315,7 @@ func (d *downloader) ifRange() string {
 // already read, and checks that they are the same ones.
 func (d *downloader) skipSame(resp *http.Response) error {
 	again := sha256.New()
-	if n, err := io.CopyN(again, resp.Body, d.read); err != nil {
+	if n, err := io.CopyN(again, d.body(), d.read); err != nil {
 		d.close()
 		if errors.Is(err, io.EOF) {
 			return fmt.Errorf("%s changed while it was downloaded (it is now %d bytes long, %d were read): run again to read the new version", d.name, n, d.read)

@@ -323,6 +323,9 @@ func TestDownloadResumes(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("broke off after %d bytes and could not be resumed", half)) {
 			t.Fatalf("err %v", err)
 		}
+		if _, again := src.Text().Read(make([]byte, 10)); again == nil || !strings.Contains(again.Error(), "could not be resumed") {
+			t.Fatalf("a read after the failure: %v", again)
+		}
 	})
 }
 
