@@ -49,7 +49,8 @@ fuzz:
 
 # Go benchmarks, then the binary on a generated 1M-row file: rows/s and peak
 # RSS for a dry run and a sandbox import, and the rate --rate achieves; then
-# peak RSS on rows near the 1 MiB row limit and on 100 MB listings.
+# peak RSS on rows near the 1 MiB row limit and on 100 MB listings, on a
+# 200,000-row .xlsx workbook, and on the 1M-row file gzipped and downloaded.
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./mapping ./importer
 	$(GO) run ./internal/bench -bin $(BIN)

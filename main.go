@@ -75,7 +75,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintf(w, `contactsync pushes the contacts of a CSV file into an SMS provider's contact list.
+	fmt.Fprintf(w, `contactsync pushes the contacts of a CSV file or a workbook into an SMS provider's contact list.
 
 Usage:
   contactsync import FILE --provider %s --list LIST [flags]
@@ -83,6 +83,9 @@ Usage:
                                how the file is read and mapped, and its problems
   contactsync providers        what each provider supports
   contactsync help             this text
+
+FILE is a CSV or .xlsx file, compressed with gzip or zstd or not, - for the
+standard input, or an http(s) URL such as a published Google sheet's CSV link.
 
 Run "contactsync import --help" or "contactsync inspect --help" for the flags.
 `, strings.Join(providers.Names(), "|"))
@@ -99,7 +102,7 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprintf(stderr, "contactsync: %v\nRun \"contactsync import --help\" for the flags.\n", err)
 		return exitUsage
 	}
-	opts.Stdout, opts.Stderr = stdout, stderr
+	opts.Stdout, opts.Stderr, opts.Stdin = stdout, stderr, os.Stdin
 	if reg, err := providers.Lookup(opts.Provider); err == nil && !opts.Sandbox {
 		opts.Credentials, err = importer.Credentials(reg.Name, reg.Capabilities.Credentials, flagValue(flags, "config"), getenv)
 		if err != nil {
@@ -201,6 +204,7 @@ func parseImportFlags(args []string) (importer.Options, *flag.FlagSet, error) {
 	fs.BoolVar(&adaptive, "adaptive", true, "lower the pace when the provider answers 429, raise it back up to --rate and --workers; false keeps --rate fixed")
 	fs.StringVar(&delimiter, "delimiter", "", `field delimiter: , ; | or "tab" (default: detected)`)
 	fs.StringVar(&o.Encoding, "encoding", "", "utf-8, utf-16le, utf-16be or windows-1252 (default: detected)")
+	fs.StringVar(&o.Sheet, "sheet", "", "the .xlsx workbook's sheet to read, by name or number (default: the first whose header names a phone column)")
 	fs.BoolVar(&o.RequireMobile, "require-mobile", false, "reject rows whose only number is a landline (default: sent, with a landline warning)")
 	fs.StringVar(&o.ReportFile, "report", "", "write the JSON report to this file")
 	fs.StringVar(&o.RejectsFile, "rejects", "", "write every rejected or failed row to this CSV file, with row, status, reason and detail")
@@ -278,11 +282,12 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.StringVar(&o.Mapping, "mapping", "", "YAML column mapping file; without it, columns are detected from the header")
 	fs.StringVar(&delimiter, "delimiter", "", `field delimiter: , ; | or "tab" (default: detected)`)
 	fs.StringVar(&o.Encoding, "encoding", "", "utf-8, utf-16le, utf-16be or windows-1252 (default: detected)")
+	fs.StringVar(&o.Sheet, "sheet", "", "the .xlsx workbook's sheet to read, by name or number (default: the first whose header names a phone column)")
 	fs.StringVar(&o.WriteMapping, "write-mapping", "", "write the mapping in use to this YAML file, to edit and pass back with --mapping")
 	fs.BoolVar(&o.RequireMobile, "require-mobile", false, "count rows whose only number is a landline as rejected, as import --require-mobile does")
 	fs.IntVar(&o.Rows, "rows", 5, "rows to show as they would be sent")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: contactsync inspect FILE [flags]\n\nShows how FILE is read (encoding, delimiter), what each column maps to, the\nfirst rows as they would be sent and the problems found. Sends nothing.\nExit codes: 0 every row can be sent; 1 some rows would be rejected; 2 the\nfile cannot be read or mapped.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: contactsync inspect FILE [flags]\n\nShows how FILE is read (format, encoding and delimiter, or sheet), what each\ncolumn maps to, the first rows as they would be sent and the problems found.\nSends nothing.\nExit codes: 0 every row can be sent; 1 some rows would be rejected; 2 the\nfile cannot be read or mapped.\n\nFlags:\n")
 		printFlags(fs)
 	}
 	files, err := parseInterspersed(fs, args)
@@ -301,7 +306,7 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "contactsync: %v\nRun \"contactsync inspect --help\" for the flags.\n", err)
 		return exitUsage
 	}
-	o.File = files[0]
+	o.File, o.Stdin = files[0], os.Stdin
 	in, err := importer.Inspect(ctx, o)
 	if in != nil {
 		in.Print(stdout)
@@ -342,8 +347,11 @@ func importUsage(fs *flag.FlagSet) {
 	w := fs.Output()
 	fmt.Fprintf(w, `Usage: contactsync import FILE --provider NAME --list LIST [flags]
 
-Pushes the contacts of FILE into the list. Credentials come from the
-environment, never from flags:
+Pushes the contacts of FILE into the list. FILE is a CSV or .xlsx file,
+compressed with gzip or zstd or not, - for the standard input, or an http(s)
+URL (a published Google sheet's CSV link); with a state, a URL is downloaded
+again only if it changed. Credentials come from the environment, never from
+flags:
 %s
 
 Exit codes: 0 every row added, updated or skipped; 1 some rows rejected or

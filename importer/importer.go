@@ -11,8 +11,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -47,6 +45,11 @@ type Options struct {
 
 	Delimiter rune
 	Encoding  string
+	// Sheet picks a workbook's sheet, by name or number (1 for the first);
+	// "" reads the first whose header names a phone column.
+	Sheet string
+	// Stdin is what FILE "-" reads.
+	Stdin io.Reader
 
 	ReportFile  string
 	RejectsFile string
@@ -165,6 +168,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, err
 	}
 	defer r.close()
+	if r.unchanged {
+		return r.finishUnchanged(), nil
+	}
 	r.logNotes()
 	return r.execute()
 }
@@ -207,9 +213,10 @@ func quoteAll(names []string) string {
 	return strings.Join(q, ", ")
 }
 
-// prepare opens and maps the file and, unless it is a dry run, builds the
-// provider client and opens the list: everything that may refuse the run
-// before a row is read.
+// prepare builds the provider client (unless it is a dry run), opens the
+// state, opens and maps the file and opens the list: everything that may
+// refuse the run before a row is read. When a download did not change since
+// the last complete run, it stops there: r.unchanged is set.
 func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *run, err error) {
 	caps := reg.Capabilities
 	r := &run{opts: opts, caps: caps, name: reg.Name, report: newReport(), ctx: ctx,
@@ -222,26 +229,6 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 		}
 	}()
 
-	if r.file, err = os.Open(opts.File); err != nil {
-		return nil, usagef("cannot read the input: %w", err)
-	}
-	rd, err := mapping.NewReader(r.file, mapping.ReaderOptions{Delimiter: opts.Delimiter, Encoding: opts.Encoding})
-	if err != nil {
-		return nil, usagef("%s: %w", opts.File, err)
-	}
-	cols, err := resolveColumns(opts.Mapping, rd.Header(), mapping.DetectOptions{
-		Custom: caps.CustomFields, ProviderFields: caps.Fields, Provider: reg.Name})
-	if err != nil {
-		return nil, usagef("%s: %w", opts.File, err)
-	}
-	if err := rd.Use(cols); err != nil {
-		return nil, usagef("%s: %w", opts.File, err)
-	}
-	r.reader, r.columns = rd, cols
-	r.report.Provider, r.report.List, r.report.Mode, r.report.DryRun = reg.Name, opts.List, string(opts.Mode), opts.DryRun
-	r.report.File, r.report.Encoding, r.report.Delimiter = filepath.Base(opts.File), rd.Encoding(), delimiterName(rd.Delimiter())
-
-	list := &providers.ListInfo{}
 	creds := opts.Credentials
 	if !opts.DryRun {
 		var client *http.Client
@@ -259,6 +246,40 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 		if r.provider, err = reg.New(cfg); err != nil {
 			return nil, &UsageError{Err: fmt.Errorf("%s: %w", reg.Name, err)}
 		}
+	}
+	// The state comes before the file: it holds the validators that make
+	// a download conditional.
+	if stateEnabled(opts.StateFile) {
+		account := accountOf(reg.Name, creds, caps.Credentials)
+		if r.state, err = openState(opts.StateFile, reg.Name, account, opts.List); err != nil {
+			return nil, &UsageError{Err: err}
+		}
+		if caps.Labels {
+			if r.labels, err = openLabels(r.state, reg.Name, account); err != nil {
+				return nil, &UsageError{Err: err}
+			}
+		}
+	}
+	r.report.Provider, r.report.List, r.report.Mode, r.report.DryRun = reg.Name, opts.List, string(opts.Mode), opts.DryRun
+	if err = r.openFile(); err != nil {
+		return nil, err
+	}
+	if r.unchanged {
+		return r, nil
+	}
+	rd := r.reader
+	cols, err := resolveColumns(opts.Mapping, rd.Header(), mapping.DetectOptions{
+		Custom: caps.CustomFields, ProviderFields: caps.Fields, Provider: reg.Name})
+	if err != nil {
+		return nil, usagef("%s: %w", r.fileName(), err)
+	}
+	if err := rd.Use(cols); err != nil {
+		return nil, usagef("%s: %w", r.fileName(), err)
+	}
+	r.columns = cols
+
+	list := &providers.ListInfo{}
+	if r.provider != nil {
 		if list, err = r.open(); err != nil {
 			return nil, err
 		}
@@ -266,7 +287,7 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 	r.region = firstNonEmpty(opts.Region, cols.Spec().Region, list.Region, caps.DefaultRegion)
 	window, err := rd.Peek(sniffRows)
 	if err != nil {
-		return nil, usagef("%s: %w", opts.File, err)
+		return nil, usagef("%s: %w", r.fileName(), err)
 	}
 	var sample []mapping.Record
 	for _, row := range window {
@@ -279,17 +300,6 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 		return nil, &UsageError{Err: err}
 	}
 	r.existing = list.Existing
-	if stateEnabled(opts.StateFile) {
-		account := accountOf(reg.Name, creds, caps.Credentials)
-		if r.state, err = openState(opts.StateFile, reg.Name, account, opts.List); err != nil {
-			return nil, &UsageError{Err: err}
-		}
-		if caps.Labels {
-			if r.labels, err = openLabels(r.state, reg.Name, account); err != nil {
-				return nil, &UsageError{Err: err}
-			}
-		}
-	}
 
 	if opts.RejectsFile != "" {
 		if r.rejects, err = newRejectsWriter(opts.RejectsFile, rd.Header(), rd.Delimiter(), rd.Cells); err != nil {
@@ -305,6 +315,7 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 // execute streams the rows and completes the report.
 func (r *run) execute() (*Report, error) {
 	runErr := r.pipeline()
+	r.rememberSource(runErr)
 	r.report.DurationSeconds = time.Since(r.start).Seconds()
 	defer r.logSummary()
 	if r.transport != nil {
@@ -326,8 +337,11 @@ func (r *run) execute() (*Report, error) {
 func (r *run) close() {
 	r.stopSend()
 	r.cancel()
-	if r.file != nil {
-		r.file.Close()
+	if r.sheetRows != nil {
+		r.sheetRows.Close()
+	}
+	if r.src != nil {
+		r.src.Close()
 	}
 	if r.state != nil {
 		r.state.close()
@@ -344,7 +358,7 @@ func (r *run) logSummary() {
 	r.opts.Logger.Log(context.Background(), level, "summary", "provider", rep.Provider, "list", rep.List, "file", rep.File,
 		"rows", rep.Rows, "added", rep.Added, "updated", rep.Updated, "skipped", rep.Skipped, "rejected", rep.Rejected,
 		"failed", rep.Failed, "deleted", rep.Deleted, "requests", rep.Requests, "retries", rep.Retries,
-		"duration_seconds", rep.DurationSeconds, "stopped", rep.Stopped)
+		"duration_seconds", rep.DurationSeconds, "stopped", rep.Stopped, "source_unchanged", rep.SourceUnchanged)
 }
 
 func stateEnabled(path string) bool { return path != "" && path != "none" }

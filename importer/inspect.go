@@ -20,6 +20,8 @@ type InspectOptions struct {
 	Mapping   string
 	Delimiter rune
 	Encoding  string
+	Sheet     string
+	Stdin     io.Reader
 	// WriteMapping, when set, is where the mapping in use is written as
 	// YAML, for the user to edit and pass back with --mapping.
 	WriteMapping string
@@ -33,8 +35,14 @@ type InspectOptions struct {
 type Inspection struct {
 	File, Encoding, Delimiter, Region string
 	EncodingGiven, DelimiterGiven     bool
-	// HeaderLine is the line the header was found on (1 unless a title or
-	// a note comes first).
+	// Source says what was read ("xlsx, sheet Contacts", "csv, gzip").
+	Source string
+	// Sheets lists a workbook's sheets, Sheet the one read.
+	Sheets     []string
+	Sheet      string
+	SheetGiven bool
+	// HeaderLine is the line (the row, in a sheet) the header was found on
+	// (1 unless a title or a note comes first).
 	HeaderLine int
 	// DateOrder says how dates are read (day or month first) and why.
 	DateOrder string
@@ -72,7 +80,7 @@ func Inspect(ctx context.Context, o InspectOptions) (*Inspection, error) {
 			return nil, &UsageError{Err: err}
 		}
 	}
-	opts := Options{File: o.File, Provider: reg.Name, Region: o.Region, Mapping: o.Mapping,
+	opts := Options{File: o.File, Provider: reg.Name, Region: o.Region, Mapping: o.Mapping, Sheet: o.Sheet, Stdin: o.Stdin,
 		Delimiter: o.Delimiter, Encoding: o.Encoding, DryRun: true, RequireMobile: o.RequireMobile}
 	opts.applyDefaults(reg.Capabilities)
 	r, err := prepare(ctx, opts, reg)
@@ -85,10 +93,14 @@ func Inspect(ctx context.Context, o InspectOptions) (*Inspection, error) {
 	if err != nil {
 		return nil, err
 	}
-	in := &Inspection{File: o.File, Encoding: rep.Encoding, Delimiter: rep.Delimiter, Region: r.region,
-		EncodingGiven: o.Encoding != "", DelimiterGiven: o.Delimiter != 0, Report: rep,
+	in := &Inspection{File: r.src.Name, Encoding: rep.Encoding, Delimiter: rep.Delimiter, Region: r.region,
+		EncodingGiven: o.Encoding != "", DelimiterGiven: o.Delimiter != 0, Report: rep, Source: rep.Source,
+		Sheet: r.sheet, SheetGiven: o.Sheet != "",
 		Contacts: r.sample.contacts, Problems: r.sample.problems, HeaderLine: r.reader.HeaderLine(),
 		Notes: append(slices.Clip(r.columns.Spec().Notes), fieldNotes(reg.Capabilities, r.columns.Spec())...)}
+	if book := r.src.Workbook(); book != nil {
+		in.Sheets = book.Sheets()
+	}
 	if r.columns.Spec().Fields[mapping.FieldBirthday] != nil {
 		in.DateOrder = r.normaliser.DateOrder()
 	}
@@ -126,11 +138,27 @@ func (in *Inspection) Print(w io.Writer) {
 	}
 	rep := in.Report
 	ready := rep.SkippedByReason["dry_run"]
+	unit := "line" // where a row is in the file
+	if in.Sheets != nil {
+		unit = "row"
+	}
 	fmt.Fprintf(w, "%s\n", in.File)
-	fmt.Fprintf(w, "  encoding   %s (%s)\n", in.Encoding, how(in.EncodingGiven))
-	fmt.Fprintf(w, "  delimiter  %s (%s)\n", in.Delimiter, how(in.DelimiterGiven))
-	if in.HeaderLine > 1 {
-		fmt.Fprintf(w, "  header     line %d (the lines above it are a title or a note, and are skipped)\n", in.HeaderLine)
+	fmt.Fprintf(w, "  source     %s\n", in.Source)
+	if in.Sheets != nil {
+		why := "the first whose header names a phone column"
+		if in.SheetGiven {
+			why = "given"
+		}
+		fmt.Fprintf(w, "  sheet      %s (%s); the workbook's sheets: %s (--sheet NAME or N reads another)\n", in.Sheet, why, strings.Join(in.Sheets, ", "))
+		if in.HeaderLine > 1 {
+			fmt.Fprintf(w, "  header     row %d (the rows above it are a title or a note, and are skipped)\n", in.HeaderLine)
+		}
+	} else {
+		fmt.Fprintf(w, "  encoding   %s (%s)\n", in.Encoding, how(in.EncodingGiven))
+		fmt.Fprintf(w, "  delimiter  %s (%s)\n", in.Delimiter, how(in.DelimiterGiven))
+		if in.HeaderLine > 1 {
+			fmt.Fprintf(w, "  header     line %d (the lines above it are a title or a note, and are skipped)\n", in.HeaderLine)
+		}
 	}
 	if in.DateOrder != "" {
 		fmt.Fprintf(w, "  dates      %s\n", in.DateOrder)
@@ -160,7 +188,7 @@ func (in *Inspection) Print(w io.Writer) {
 	if len(in.Contacts) > 0 {
 		fmt.Fprintf(w, "\nfirst rows as they would be sent\n")
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "  line\tphone\tfrom column\tfirst name\tlast name\temail\tbirthday\tcivility\ttag\tcustom")
+		fmt.Fprintf(tw, "  %s\tphone\tfrom column\tfirst name\tlast name\temail\tbirthday\tcivility\ttag\tcustom\n", unit)
 		for _, c := range in.Contacts {
 			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Line, c.Phone, c.PhoneFrom, c.FirstName, c.LastName,
 				c.Email, c.Birthday, c.Civility, c.Tag, customList(c.Custom))
@@ -174,7 +202,7 @@ func (in *Inspection) Print(w io.Writer) {
 	if rep.Rejected > 0 {
 		fmt.Fprintf(w, "  rejected rows: %s\n", reasonList(rep.RejectedByReason))
 		for _, p := range in.Problems {
-			fmt.Fprintf(w, "    line %d: %s: %s\n", p.Row, p.Reason, p.Detail)
+			fmt.Fprintf(w, "    %s %d: %s: %s\n", unit, p.Row, p.Reason, p.Detail)
 		}
 		if n := rep.Rejected - len(in.Problems); n > 0 {
 			fmt.Fprintf(w, "    … and %d more (contactsync import --dry-run --rejects FILE lists them all)\n", n)
@@ -184,9 +212,9 @@ func (in *Inspection) Print(w io.Writer) {
 		fmt.Fprintf(w, "  warnings: %s\n", reasonList(rep.Warnings))
 		for _, wr := range rep.WarningRows[:min(len(rep.WarningRows), 10)] {
 			if wr.Field == "" {
-				fmt.Fprintf(w, "    line %d: %s\n", wr.Row, wr.Detail)
+				fmt.Fprintf(w, "    %s %d: %s\n", unit, wr.Row, wr.Detail)
 			} else {
-				fmt.Fprintf(w, "    line %d: %s: %s\n", wr.Row, wr.Field, wr.Detail)
+				fmt.Fprintf(w, "    %s %d: %s: %s\n", unit, wr.Row, wr.Field, wr.Detail)
 			}
 		}
 	}

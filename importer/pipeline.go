@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 
 	"contactsync/mapping"
 	"contactsync/providers"
+	"contactsync/source"
 )
 
 // run is one import in progress.
@@ -23,7 +23,11 @@ type run struct {
 	name      string
 	provider  providers.Provider // nil in a dry run
 	transport *pacedTransport
-	file      *os.File
+	src       *source.Source
+	url       bool              // FILE is a download
+	unchanged bool              // the download did not change since the last complete run
+	sheet     string            // the workbook's sheet read
+	sheetRows *source.SheetRows // its rows, closed with the run
 	reader    *mapping.Reader
 	columns   *mapping.Columns
 	region    string
@@ -232,7 +236,10 @@ func (r *run) pipeline() error {
 		return haltErr
 	}
 	if err := <-readErr; err != nil {
-		return fmt.Errorf("%s: %w", r.opts.File, err)
+		if r.interrupted(err) {
+			return ErrInterrupted
+		}
+		return fmt.Errorf("%s: %w", r.fileName(), err)
 	}
 	return collectErr
 }

@@ -16,13 +16,20 @@ import (
 // of added, updated, skipped, rejected or failed:
 // Rows == Added + Updated + Skipped + Rejected + Failed, always.
 type Report struct {
-	Provider  string `json:"provider"`
-	List      string `json:"list"`
-	Mode      string `json:"mode"`
-	DryRun    bool   `json:"dry_run"`
-	File      string `json:"file"`
-	Encoding  string `json:"encoding"`
-	Delimiter string `json:"delimiter"`
+	Provider string `json:"provider"`
+	List     string `json:"list"`
+	Mode     string `json:"mode"`
+	DryRun   bool   `json:"dry_run"`
+	File     string `json:"file"`
+	// Source says what was read: the format, the sheet, the compression,
+	// where from ("xlsx, sheet Contacts", "csv, gzip, standard input").
+	Source string `json:"source"`
+	// SourceUnchanged says the server answered that the download did not
+	// change since the last complete run: nothing was read or sent.
+	SourceUnchanged bool `json:"source_unchanged"`
+	// Encoding and Delimiter are those of CSV text; a workbook has none.
+	Encoding  string `json:"encoding,omitempty"`
+	Delimiter string `json:"delimiter,omitempty"`
 	Rows      int    `json:"rows"`
 	Added     int    `json:"added"`
 	Updated   int    `json:"updated"`
@@ -120,6 +127,10 @@ func (r *Report) WriteJSON(path string) error {
 
 // Summary writes the human summary printed at the end of a run.
 func (r *Report) Summary(w io.Writer) {
+	if r.SourceUnchanged {
+		fmt.Fprintf(w, "%s: unchanged since the last complete run (the server answered 304 Not Modified): nothing read, nothing sent to %s list %q\n", r.File, r.Provider, r.List)
+		return
+	}
 	verb := "imported"
 	if r.DryRun {
 		verb = "checked (dry run: nothing sent)"

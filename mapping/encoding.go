@@ -66,15 +66,10 @@ func normaliseEncodingName(n string) string {
 	return n
 }
 
-// notText recognises the files people pass by mistake: spreadsheet
-// workbooks and other binary files.
+// notText recognises binary files passed by mistake. Workbooks and
+// compressed files never get here: the source package tells them by their
+// first bytes, reads them or says what to do.
 func notText(sample []byte) error {
-	switch {
-	case bytes.HasPrefix(sample, []byte("PK\x03\x04")):
-		return errors.New("this is a zip archive, such as an Excel or LibreOffice workbook (.xlsx, .ods), not a CSV file: save it as CSV first (File › Save as › CSV UTF-8)")
-	case bytes.HasPrefix(sample, []byte{0xD0, 0xCF, 0x11, 0xE0}):
-		return errors.New("this is an old Excel workbook (.xls), not a CSV file: save it as CSV first (File › Save as › CSV UTF-8)")
-	}
 	if utf16WithoutBOM(sample) != "" || bytes.HasPrefix(sample, []byte{0xFF, 0xFE}) || bytes.HasPrefix(sample, []byte{0xFE, 0xFF}) {
 		return nil
 	}

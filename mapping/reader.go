@@ -51,7 +51,7 @@ type ReaderOptions struct {
 type Reader struct {
 	comma      rune
 	encoding   string
-	sp         *splitter
+	sp         records
 	um         *gocsv.Unmarshaller
 	header     []string
 	headerLine int
@@ -60,6 +60,17 @@ type Reader struct {
 
 // ErrEmpty is returned for a file without a header line.
 var ErrEmpty = errors.New("the file is empty: it has no header line")
+
+// records feeds csv.Reader whole, well-formed records and keeps, in the same
+// order, the item the Reader returns with each: where the row starts, its
+// text, and what is wrong with it. The splitter does it for CSV text, the
+// sheet feed for a workbook's rows.
+type records interface {
+	io.Reader
+	pop() (item, bool)
+	// failed returns the error that stopped the input, naming where.
+	failed() error
+}
 
 // NewReader finds the header of r, reads it, and prepares to stream the
 // rows after it.
@@ -95,6 +106,16 @@ func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
 	skip += headerOffset(sample, byte(comma))
 	sp := newSplitter(br, byte(comma))
 	sp.skip = skip
+	rd, err := newReader(sp, comma, enc)
+	if errors.Is(err, io.EOF) {
+		return nil, ErrEmpty
+	}
+	return rd, err
+}
+
+// newReader reads the header, the first record sp gives, and prepares to
+// decode the rows after it.
+func newReader(sp records, comma rune, enc string) (*Reader, error) {
 	cr := csv.NewReader(sp)
 	cr.Comma = comma
 	cr.LazyQuotes = false
@@ -102,7 +123,7 @@ func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
 	cr.ReuseRecord = true                           // gocsv copies what it keeps
 	um, err := gocsv.NewUnmarshaller(cr, &Record{}) // a pointer: rows pass by reference
 	if errors.Is(err, io.EOF) {
-		return nil, ErrEmpty
+		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the header: %w", err)
@@ -151,21 +172,12 @@ func (c crToLF) Read(p []byte) (int, error) {
 }
 
 // headerOffset finds the header among the first lines of the sample and
-// returns how many physical lines come before it. Exports may open with a
-// title, blank lines or a note (LinkedIn's "Notes:"). The header is the
-// first line that names a phone column and has the file's usual cell
-// count; failing that, the first line that does not look like a preamble.
-// Lines before it must look like a preamble — fewer cells than usual, or
-// one value at most — so a data row is never taken for one.
+// returns how many physical lines come before it.
 func headerOffset(sample []byte, comma byte) int {
-	type record struct {
-		line            int // physical lines before it
-		cells, nonEmpty int
-		text            []byte
-	}
-	var recs []record
+	var recs []headerCandidate
+	var lines []int // physical lines before each candidate
 	line := 0
-	for len(sample) > 0 && len(recs) < 50 {
+	for len(sample) > 0 && len(recs) < headerWindow {
 		start, quoted, commas := line, false, 0
 		var text []byte
 		for len(sample) > 0 {
@@ -188,14 +200,45 @@ func headerOffset(sample []byte, comma byte) int {
 		if len(text) == 0 || len(bytes.Trim(text, " \t\r\n"+string(comma))) == 0 {
 			continue // blank
 		}
-		rec := record{line: start, cells: commas + 1, text: text}
-		for _, c := range (&Reader{comma: rune(comma)}).Cells(string(text)) {
-			if strings.TrimSpace(c) != "" {
-				rec.nonEmpty++
-			}
-		}
-		recs = append(recs, rec)
+		recs = append(recs, newHeaderCandidate(commas+1, (&Reader{comma: rune(comma)}).Cells(string(text))))
+		lines = append(lines, start)
 	}
+	if len(recs) < 2 {
+		return 0 // nothing to choose from; the splitter skips blank lines
+	}
+	return lines[pickHeader(recs)]
+}
+
+// headerWindow is how many of the first non-blank records the header is
+// looked for among.
+const headerWindow = 50
+
+// headerCandidate is one of the first records of a file as the header
+// search sees it.
+type headerCandidate struct {
+	cells    int // cells, empty ones included
+	nonEmpty int
+	values   []string
+}
+
+func newHeaderCandidate(cells int, values []string) headerCandidate {
+	c := headerCandidate{cells: cells, values: values}
+	for _, v := range values {
+		if strings.TrimSpace(v) != "" {
+			c.nonEmpty++
+		}
+	}
+	return c
+}
+
+// pickHeader returns which of the first records of a file is its header.
+// Exports may open with a title, blank lines or a note (LinkedIn's
+// "Notes:"). The header is the first record that names a phone column and
+// has the file's usual cell count; failing that, the first one that does
+// not look like a preamble. Records before it must look like a preamble —
+// fewer cells than usual, or one value at most — so a data row is never
+// taken for one.
+func pickHeader(recs []headerCandidate) int {
 	if len(recs) < 2 {
 		return 0
 	}
@@ -209,26 +252,28 @@ func headerOffset(sample []byte, comma byte) int {
 	}
 	// One cell fewer than usual is still the file's shape: data rows may
 	// end with an extra delimiter.
-	full := func(r record) bool { return r.cells >= usual-1 }
-	preamble := func(r record) bool { return usual >= 2 && (!full(r) || r.nonEmpty <= 1) }
-	for _, r := range recs {
-		if full(r) && namesPhone((&Reader{comma: rune(comma)}).Cells(string(r.text))) {
-			return r.line
+	full := func(r headerCandidate) bool { return r.cells >= usual-1 }
+	preamble := func(r headerCandidate) bool { return usual >= 2 && (!full(r) || r.nonEmpty <= 1) }
+	for i, r := range recs {
+		if full(r) && NamesPhone(r.values) {
+			return i
 		}
 		if !preamble(r) {
 			break
 		}
 	}
-	for _, r := range recs {
+	for i, r := range recs {
 		if !preamble(r) {
-			return r.line
+			return i
 		}
 	}
 	return 0
 }
 
-// namesPhone reports whether a line's cells name a phone column.
-func namesPhone(cells []string) bool {
+// NamesPhone reports whether a header names a phone column: the mark of a
+// header among the first lines of a file, and of the sheet of a workbook
+// that holds the contacts.
+func NamesPhone(cells []string) bool {
 	for _, c := range cells {
 		if m, ok := classify(c); ok && m.field == FieldPhone && !m.label && m.kind != KindNever {
 			return true
@@ -286,13 +331,13 @@ func (r *Reader) read() (Row, error) {
 	if errors.Is(err, io.EOF) {
 		return Row{}, io.EOF
 	}
-	if r.sp.err != nil {
-		return Row{}, fmt.Errorf("reading line %d: %w", r.sp.line, r.sp.err)
+	if err := r.sp.failed(); err != nil {
+		return Row{}, err
 	}
 	it, ok := r.sp.pop()
 	if !ok {
-		// Cannot happen: the splitter queues one item per csv record.
-		return Row{}, fmt.Errorf("lost track of rows after line %d", r.sp.line)
+		// Cannot happen: the feed queues one item per csv record.
+		return Row{}, errors.New("lost track of rows")
 	}
 	row := Row{Line: it.line, Text: it.text, Problem: it.problem, Warning: it.warning}
 	if row.Problem != nil {

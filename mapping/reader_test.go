@@ -122,8 +122,6 @@ func TestReadHeaderErrors(t *testing.T) {
 		{"empty", "", "empty"},
 		{"blank", "\n\n,,\n", "empty"},
 		{"broken header", "\"name,phone\n", "header"},
-		{"xlsx", "PK\x03\x04\x14\x00\x06\x00", "Excel or LibreOffice workbook"},
-		{"xls", "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", "old Excel workbook"},
 		{"binary", "\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00>\x00\x01\x00\x00\x00", "not a text file"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -37,14 +37,36 @@ type item struct {
 	warning *Warning // read, with a doubt (a short row, a trailing delimiter)
 }
 
+// itemQueue holds, in file order, the items of the records handed to
+// csv.Reader and not yet returned: csv.Reader reads ahead by its buffer.
+type itemQueue struct {
+	items []item
+	head  int
+}
+
+func (q *itemQueue) push(it item) { q.items = append(q.items, it) }
+
+// pop returns the next record's item; ok is false when the queue is empty.
+func (q *itemQueue) pop() (item, bool) {
+	if q.head == len(q.items) {
+		return item{}, false
+	}
+	it := q.items[q.head]
+	q.items[q.head] = item{}
+	q.head++
+	if q.head == len(q.items) {
+		q.items, q.head = q.items[:0], 0
+	}
+	return it, true
+}
+
 type splitter struct {
 	in      *bufio.Reader
 	comma   byte
 	line    int      // physical lines consumed
 	pending [][]byte // lines to scan again after a broken multi-line record
 	out     []byte   // records ready for csv.Reader
-	items   []item   // queue, in file order; csv.Reader is never more than its buffer ahead
-	head    int
+	itemQueue
 	eof     bool
 	err     error // first error reading the file
 	started bool
@@ -79,18 +101,12 @@ func (s *splitter) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// pop returns the next record's item; ok is false when the queue is empty.
-func (s *splitter) pop() (item, bool) {
-	if s.head == len(s.items) {
-		return item{}, false
+// failed returns the error that stopped reading the file, naming the line.
+func (s *splitter) failed() error {
+	if s.err == nil {
+		return nil
 	}
-	it := s.items[s.head]
-	s.items[s.head] = item{}
-	s.head++
-	if s.head == len(s.items) {
-		s.items, s.head = s.items[:0], 0
-	}
-	return it, true
+	return fmt.Errorf("reading line %d: %w", s.line, s.err)
 }
 
 // nextLine returns the next physical line, line end included, or nil at the
@@ -219,7 +235,7 @@ func (s *splitter) scanRecord() {
 		it.warning = &Warning{Reason: WarnShortRow,
 			Detail: fmt.Sprintf("the row has %d cells; the header has %d: the last ones are read as empty", cells, s.cells)}
 	}
-	s.items = append(s.items, it)
+	s.push(it)
 	s.out = append(s.out, rec...)
 }
 
@@ -280,7 +296,7 @@ func quoteBareCells(rec []byte, comma byte) []byte {
 }
 
 func (s *splitter) reject(line int, text []byte, p *Problem) {
-	s.items = append(s.items, item{line: line, text: string(bytes.ToValidUTF8(bytes.ReplaceAll(text, []byte{0}, nil), []byte("\uFFFD"))), problem: p})
+	s.push(item{line: line, text: string(bytes.ToValidUTF8(bytes.ReplaceAll(text, []byte{0}, nil), []byte("\uFFFD"))), problem: p})
 	s.out = append(s.out, placeholder...)
 }
 

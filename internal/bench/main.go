@@ -1,11 +1,13 @@
 // Command bench measures contactsync as a user runs it: the real binary on
 // generated files, for a dry run and a sandbox import (rows/s, peak RSS),
-// the request rate it achieves with --rate against a slow server, and peak
-// RSS on hostile input: rows close to the 1 MiB row limit and listings of
-// 100 MB read before sending.
+// the request rate it achieves with --rate against a slow server, peak RSS
+// on hostile input (rows close to the 1 MiB row limit, listings of 100 MB
+// read before sending), and on other sources: a 200,000-row .xlsx workbook,
+// the large file gzip-compressed and downloaded from a URL.
 //
-//	go run ./internal/bench [-rows 1000000] [-small 100000] [-only wide,listing]
+//	go run ./internal/bench [-rows 1000000] [-small 100000] [-only wide,listing,xlsx,sources]
 //	go run ./internal/bench -gen FILE -rows N   # only write a file
+//	go run ./internal/bench -gen-xlsx FILE.xlsx -from FILE.csv
 package main
 
 import (
@@ -36,11 +38,14 @@ func main() {
 	small := flag.Int("small", 100_000, "rows of the small file (memory growth is measured between the two)")
 	dir := flag.String("dir", "out/bench", "where generated files go")
 	gen := flag.String("gen", "", "only write a file of -rows rows to this path")
+	genXLSX := flag.String("gen-xlsx", "", "only write the rows of the CSV file -from to this .xlsx path")
+	from := flag.String("from", "", "with -gen-xlsx: the CSV file")
 	seed := flag.Uint64("seed", 1, "generator seed")
 	skipRate := flag.Bool("skip-rate", false, "skip the --rate measurement (it takes about 15 s)")
 	serve := flag.String("serve", "", "only serve an Octopush emulator on this address (used by the harness itself)")
 	latency := flag.Duration("latency", 0, "with -serve: the emulator's latency")
-	only := flag.String("only", "", "run only these measurements, comma-separated: rows (dry run, imports, state), rate, pacing, wide, listing")
+	only := flag.String("only", "", "run only these measurements, comma-separated: rows (dry run, imports, state), rate, pacing, wide, listing, xlsx, sources")
+	xlsxRows := flag.Int("xlsx-rows", 200_000, "rows of the .xlsx workbook")
 	listingMB := flag.Int("listing-mb", 100, "size of the listings of the listing measurement, in MB")
 	flag.Parse()
 	runs := func(name string) bool { return *only == "" || slices.Contains(strings.Split(*only, ","), name) }
@@ -54,6 +59,10 @@ func main() {
 		check(writeFile(*gen, *rows, *seed))
 		return
 	}
+	if *genXLSX != "" {
+		check(writeWorkbook(*genXLSX, *from))
+		return
+	}
 	check(os.MkdirAll(*dir, 0o755))
 	fmt.Printf("%-34s %10s %12s %10s %10s\n", "run", "rows", "rows/s", "wall", "peak RSS")
 	if runs("rows") {
@@ -64,6 +73,12 @@ func main() {
 	}
 	if runs("listing") {
 		measureListings(*bin, *dir, *listingMB<<20)
+	}
+	if runs("xlsx") {
+		measureWorkbook(*bin, *dir, *xlsxRows, *seed)
+	}
+	if runs("sources") {
+		measureSources(*bin, *dir, *rows, *seed)
 	}
 	if runs("rate") && !*skipRate {
 		measureRate(*bin, *dir)

@@ -1,0 +1,224 @@
+// Package source opens FILE, whatever it is: a path, "-" for standard input,
+// or an http(s) URL downloaded as it is read (with a conditional GET when
+// the last run's validators are known); plain or compressed (gzip, zstd,
+// told by their first bytes), CSV text or an .xlsx workbook read sheet by
+// sheet. It knows nothing of contacts or providers.
+package source
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// The formats a source holds.
+const (
+	FormatCSV  = "csv"
+	FormatXLSX = "xlsx"
+)
+
+// Options says how to open FILE.
+type Options struct {
+	// Stdin is what "-" reads.
+	Stdin io.Reader
+	// Validators are those of the last complete run over the same URL: a
+	// download sends them, and ErrNotModified is the answer when the file
+	// did not change.
+	Validators Validators
+	// Timeout bounds the wait for an answer, and for each part of a
+	// download's body; 0 means a minute.
+	Timeout time.Duration
+	// Retry runs op under the caller's retry policy: again after a
+	// *TransientError, not after any other error. Nil runs it once.
+	Retry func(what string, op func() error) error
+}
+
+// ErrNotModified is Open's answer when the server says the file did not
+// change since the download Options.Validators came from.
+var ErrNotModified = errors.New("the file did not change since the last run")
+
+// Source is an opened FILE.
+type Source struct {
+	// Name names the file in messages: its path, "standard input", or its
+	// URL without what may be a secret.
+	Name string
+	// Format is FormatCSV or FormatXLSX.
+	Format string
+	// Compression is "gzip", "zstd" or "".
+	Compression string
+	// Validators are the download's own, to remember once the file has
+	// been read to the end and every row went through (URLs only).
+	Validators Validators
+
+	origin string    // "standard input", the URL as Name writes it, or "" for a path
+	text   io.Reader // FormatCSV: the text, uncompressed
+	book   *Workbook // FormatXLSX
+	close  []func() error
+}
+
+// Open opens FILE. It reads only the first bytes of a CSV file (the rest is
+// read as Text is), and a workbook whole, as .xlsx must be.
+func Open(ctx context.Context, file string, o Options) (*Source, error) {
+	s := &Source{Name: file}
+	var in io.Reader
+	switch {
+	case file == "-":
+		if o.Stdin == nil {
+			return nil, errors.New("no standard input to read")
+		}
+		s.Name, s.origin, in = "standard input", "standard input", o.Stdin
+	case IsURL(file):
+		d, err := download(ctx, file, o)
+		if err != nil {
+			return nil, err
+		}
+		s.Name, s.origin, s.Validators = d.name, d.name, d.validators()
+		s.close = append(s.close, d.Close)
+		in = d
+	default:
+		f, err := os.Open(file)
+		if err != nil {
+			return nil, err
+		}
+		s.close = append(s.close, f.Close)
+		in = f
+	}
+	if err := s.identify(in); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// NameOf returns how messages name FILE — a URL without its password, its
+// fragment and its query values but harmless ones — and what it left out,
+// which must appear in no message either.
+func NameOf(file string) (string, []string) {
+	switch {
+	case file == "-":
+		return "standard input", nil
+	case !IsURL(file):
+		return file, nil
+	}
+	u, err := url.Parse(file)
+	if err != nil {
+		return "the URL given", nil
+	}
+	return redactURL(u)
+}
+
+// IsURL reports whether FILE names a download rather than a path.
+func IsURL(file string) bool {
+	lower := strings.ToLower(file)
+	return strings.HasPrefix(lower, "http://") || strings.HasPrefix(lower, "https://")
+}
+
+// Magic bytes of what a file may hold.
+var (
+	magicGzip = []byte{0x1F, 0x8B}
+	magicZstd = []byte{0x28, 0xB5, 0x2F, 0xFD}
+	magicZip  = []byte("PK\x03\x04")
+	magicOLE  = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
+	// An OpenDocument file is a zip whose first entry, stored, is its
+	// "mimetype": the type is in clear a few bytes in.
+	odsMimetype = []byte("application/vnd.oasis.opendocument")
+)
+
+// identify tells the format from the first bytes, not from the name: a
+// .csv file may be a workbook, and a download has no name to go by.
+func (s *Source) identify(in io.Reader) error {
+	br := bufio.NewReaderSize(in, 64<<10)
+	head, err := br.Peek(len(magicOLE))
+	if err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	switch {
+	case bytes.HasPrefix(head, magicGzip):
+		gz, err := gzip.NewReader(br)
+		if err != nil {
+			return fmt.Errorf("%s looks gzip-compressed but cannot be read: %w", s.Name, err)
+		}
+		s.Compression = "gzip"
+		s.close = append(s.close, gz.Close)
+		br = bufio.NewReaderSize(gz, 64<<10)
+	case bytes.HasPrefix(head, magicZstd):
+		// One goroutine, and a window of 8 MiB at most (what every
+		// compression level up to 19 uses; the library would accept 512
+		// MiB): a compressed file must not cost much more memory than a
+		// plain one.
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxWindow(8<<20))
+		if err != nil {
+			return fmt.Errorf("%s looks zstd-compressed but cannot be read: %w", s.Name, err)
+		}
+		s.Compression = "zstd"
+		s.close = append(s.close, func() error { zr.Close(); return nil })
+		br = bufio.NewReaderSize(zr, 64<<10)
+	}
+	if s.Compression != "" {
+		if head, err = br.Peek(len(magicOLE)); err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("%s: decompressing: %w", s.Name, err)
+		}
+	}
+	switch {
+	case bytes.HasPrefix(head, magicOLE):
+		return fmt.Errorf("%s is an Excel 97-2003 workbook (.xls), or a workbook protected by a password: contactsync reads .xlsx and CSV files; open it in Excel or LibreOffice and save it as .xlsx (without a password) or as CSV UTF-8", s.Name)
+	case bytes.HasPrefix(head, magicZip):
+		if start, _ := br.Peek(128); bytes.Contains(start, odsMimetype) {
+			return fmt.Errorf("%s is an OpenDocument spreadsheet (.ods): contactsync reads .xlsx and CSV files; open it in LibreOffice and save it as .xlsx (File › Save As › Excel 2007-365) or as CSV", s.Name)
+		}
+		book, err := openWorkbook(br, s.Name)
+		if err != nil {
+			return err
+		}
+		s.Format, s.book = FormatXLSX, book
+		s.close = append(s.close, book.Close)
+	default:
+		s.Format, s.text = FormatCSV, br
+	}
+	return nil
+}
+
+// Text returns the CSV text, uncompressed; nil for a workbook.
+func (s *Source) Text() io.Reader { return s.text }
+
+// Workbook returns the workbook; nil for CSV text.
+func (s *Source) Workbook() *Workbook { return s.book }
+
+// Describe says what was read, for the report and inspect: "csv",
+// "csv, gzip", "xlsx, sheet Contacts", "csv, https://example.com/c.csv".
+// sheet is the sheet read, for a workbook.
+func (s *Source) Describe(sheet string) string {
+	parts := []string{s.Format}
+	if s.book != nil && sheet != "" {
+		parts = append(parts, "sheet "+sheet)
+	}
+	if s.Compression != "" {
+		parts = append(parts, s.Compression)
+	}
+	if s.origin != "" {
+		parts = append(parts, s.origin)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Close releases the file, the download or the workbook's temporary files.
+func (s *Source) Close() error {
+	var first error
+	for i := len(s.close) - 1; i >= 0; i-- {
+		if err := s.close[i](); err != nil && first == nil {
+			first = err
+		}
+	}
+	s.close = nil
+	return first
+}

@@ -1,0 +1,115 @@
+package source
+
+import (
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+const csvText = "name,mobile\nAda,0612345678\n"
+
+func gzipped(t *testing.T, b []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w := gzip.NewWriter(&buf)
+	w.Write(b)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func zstded(t *testing.T, b []byte) []byte {
+	t.Helper()
+	w, err := zstd.NewWriter(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w.EncodeAll(b, nil)
+}
+
+func zipped(t *testing.T, files ...string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w := zip.NewWriter(&buf)
+	for i := 0; i < len(files); i += 2 {
+		f, err := w.CreateHeader(&zip.FileHeader{Name: files[i], Method: zip.Store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Write([]byte(files[i+1]))
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// The format is told by the first bytes, never by the name: every file
+// here is called contacts.csv.
+func TestIdentify(t *testing.T) {
+	tests := []struct {
+		name        string
+		content     []byte
+		format      string
+		compression string
+		err         string // part of the error, when the file is refused
+	}{
+		{"csv", []byte(csvText), FormatCSV, "", ""},
+		{"gzip", gzipped(t, []byte(csvText)), FormatCSV, "gzip", ""},
+		{"zstd", zstded(t, []byte(csvText)), FormatCSV, "zstd", ""},
+		{"an empty file is text (the reader says it is empty)", nil, FormatCSV, "", ""},
+		{".xls", append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 512)...), "", "", "save it as .xlsx"},
+		{".xls, gzipped", gzipped(t, append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 512)...)), "", "", "Excel 97-2003"},
+		{".ods", zipped(t, "mimetype", "application/vnd.oasis.opendocument.spreadsheet", "content.xml", "<x/>"), "", "", "OpenDocument spreadsheet (.ods)"},
+		{"another zip", zipped(t, "notes.txt", "hello"), "", "", "zip archive"},
+		{"broken gzip", []byte{0x1F, 0x8B, 0x01}, "", "", "gzip"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "contacts.csv")
+			os.WriteFile(path, tt.content, 0o644)
+			src, err := Open(context.Background(), path, Options{})
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) || !strings.Contains(err.Error(), path) {
+					t.Fatalf("err %v, want one naming the file and saying %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src.Close()
+			if src.Format != tt.format || src.Compression != tt.compression {
+				t.Fatalf("format %q, compression %q", src.Format, src.Compression)
+			}
+			text, err := io.ReadAll(src.Text())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(tt.content) > 0 && string(text) != csvText {
+				t.Fatalf("text %q", text)
+			}
+		})
+	}
+}
+
+func TestStdin(t *testing.T) {
+	src, err := Open(context.Background(), "-", Options{Stdin: bytes.NewReader(gzipped(t, []byte(csvText)))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	text, _ := io.ReadAll(src.Text())
+	if string(text) != csvText || src.Name != "standard input" || src.Describe("") != "csv, gzip, standard input" {
+		t.Fatalf("%q from %q (%s)", text, src.Name, src.Describe(""))
+	}
+}
