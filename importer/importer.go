@@ -218,7 +218,7 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 	}
 	r.existing = list.Existing
 	if stateEnabled(opts.StateFile) {
-		if r.state, err = openState(opts.StateFile, reg.Name, accountOf(reg.Name, creds, caps.Credentials), opts.List); err != nil {
+		if r.state, err = openState(opts.StateFile, reg.Name, accountOf(reg.Name, creds, caps.Credentials), opts.List, opts.Logger); err != nil {
 			return nil, &UsageError{Err: err}
 		}
 	}

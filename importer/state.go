@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
@@ -8,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -63,21 +66,24 @@ type stateWrite struct {
 // openState opens (creating it if needed) the state file and its bucket for
 // one target: provider, account, list. A state file in use by another run
 // is refused with that run's process.
-func openState(path, provider, account, list string) (*state, error) {
+func openState(path, provider, account, list string, log *slog.Logger) (*state, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("creating the state directory: %w", err)
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 300 * time.Millisecond})
 	if errors.Is(err, boltErrors.ErrTimeout) {
-		owner, _ := os.ReadFile(path + ".pid")
-		return nil, fmt.Errorf("the state file %s is in use by another run (%s); wait for it to finish or pass another --state", path, strings.TrimSpace(string(owner)))
+		return nil, fmt.Errorf("the state file %s is in use by another run (%s); wait for it to finish or pass another --state", path, stateOwner(path))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("opening the state file %s: %w", path, err)
 	}
 	// Name the run holding the lock, for the run that finds it taken.
 	owner := fmt.Sprintf("process %d, %s, started %s", os.Getpid(), strings.Join(os.Args, " "), time.Now().Format(time.RFC3339))
-	os.WriteFile(path+".pid", []byte(owner+"\n"), 0o600)
+	if err := os.WriteFile(path+".pid", []byte(owner+"\n"), 0o600); err != nil {
+		// Not worth stopping for: a run that finds the state in use then
+		// says that its owner is unknown.
+		log.Warn("cannot name this run as the state file's owner", "error", err)
+	}
 	name := provider + "\x00" + account + "\x00" + list
 	s := &state{db: db, bucket: []byte(name), journal: []byte(name + "\x00journal"), path: path}
 	err = db.Update(func(tx *bolt.Tx) error {
@@ -95,6 +101,21 @@ func openState(path, provider, account, list string) (*state, error) {
 		return nil, fmt.Errorf("writing the state file %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// stateOwner names the run that holds the state file, from what it wrote
+// next to it.
+func stateOwner(path string) string {
+	owner, err := os.ReadFile(path + ".pid")
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Sprintf("its owner is unknown: %s.pid is missing", path)
+	case err != nil:
+		return fmt.Sprintf("its owner is unknown: %v", err)
+	case len(bytes.TrimSpace(owner)) == 0:
+		return fmt.Sprintf("its owner is unknown: %s.pid is empty", path)
+	}
+	return string(bytes.TrimSpace(owner))
 }
 
 // close folds the journal into the tree and closes the file.
