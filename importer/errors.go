@@ -38,6 +38,10 @@ var ErrInterrupted = errors.New("interrupted: confirmed rows are in the report; 
 type StateError struct{ Err error }
 
 func (e *StateError) Error() string {
+	var de *DamagedStateError
+	if errors.As(e.Err, &de) {
+		return e.Err.Error() + "; the run was stopped (the report says which rows the provider confirmed)"
+	}
 	return e.Err.Error() + "; the run was stopped so that the state stays true (what was confirmed before is kept)"
 }
 func (e *StateError) Unwrap() error { return e.Err }

@@ -208,6 +208,19 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 		if r.provider, err = reg.New(cfg); err != nil {
 			return nil, &UsageError{Err: fmt.Errorf("%s: %w", reg.Name, err)}
 		}
+	}
+	// Before the first request: a state that is damaged or in use stops the
+	// run with nothing sent.
+	if stateEnabled(opts.StateFile) {
+		if r.state, err = openState(opts.StateFile, reg.Name, accountOf(reg.Name, creds, caps.Credentials), opts.List, opts.Logger); err != nil {
+			var de *DamagedStateError
+			if errors.As(err, &de) {
+				return nil, usagef("nothing was sent: %w", err)
+			}
+			return nil, &UsageError{Err: err}
+		}
+	}
+	if r.provider != nil {
 		if list, err = r.open(); err != nil {
 			return nil, err
 		}
@@ -217,11 +230,6 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 		return nil, &UsageError{Err: err}
 	}
 	r.existing = list.Existing
-	if stateEnabled(opts.StateFile) {
-		if r.state, err = openState(opts.StateFile, reg.Name, accountOf(reg.Name, creds, caps.Credentials), opts.List, opts.Logger); err != nil {
-			return nil, &UsageError{Err: err}
-		}
-	}
 
 	if opts.RejectsFile != "" {
 		if r.rejects, err = newRejectsWriter(opts.RejectsFile, rd.Header(), rd.Delimiter(), rd.Cells); err != nil {
@@ -234,9 +242,18 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 	return r, nil
 }
 
-// execute streams the rows and completes the report.
+// execute streams the rows and completes the report. The state's journal
+// is folded first, so that a state that fails there stops the run (exit 3)
+// with the report still written.
 func (r *run) execute() (*Report, error) {
 	runErr := r.pipeline()
+	if r.state != nil {
+		err := r.state.close()
+		r.state = nil
+		if err != nil && runErr == nil {
+			runErr = &StateError{Err: err}
+		}
+	}
 	r.report.DurationSeconds = time.Since(r.start).Seconds()
 	defer r.logSummary()
 	if r.transport != nil {
