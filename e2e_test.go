@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -487,6 +488,34 @@ func TestStateDamagedDuringTheRun(t *testing.T) {
 	}
 	rep := readReport(t, report)
 	if rep.Rows != 300 || rep.Added == 0 || !strings.Contains(rep.Error, "is damaged") {
+		t.Fatalf("report %+v", rep)
+	}
+}
+
+// SIGTERM while the list read waits to be retried: exit 130 at once (not
+// after the minute's wait), the report written.
+func TestSignalWhileOpening(t *testing.T) {
+	s := subjects[1] // AvoSMS reads the list before sending
+	reached := make(chan struct{})
+	var once sync.Once
+	unavailable := func(http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+			once.Do(func() { close(reached) })
+		})
+	}
+	srv := s.serve(t, providers.SandboxOptions{}, unavailable)
+	dir := t.TempDir()
+	report := filepath.Join(dir, "report.json")
+	args := s.args(srv, s.file(t, 10, nil, nil), filepath.Join(dir, "state.db"), report)
+	cmd := subprocess(t, srv.sb.Credentials(), append(args, "--retry-wait", "1m"))
+	<-reached
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); cmd.ProcessState.ExitCode() != exitInterrupted {
+		t.Fatalf("exit %d (%v), want 130", cmd.ProcessState.ExitCode(), err)
+	}
+	rep := readReport(t, report)
+	if rep.Stopped != "interrupted" || rep.Rows != 0 || rep.Requests != 1 {
 		t.Fatalf("report %+v", rep)
 	}
 }

@@ -137,9 +137,10 @@ func (o *Options) applyDefaults(caps providers.Capabilities) {
 	}
 }
 
-// Run imports the file. It returns the report whenever rows were read, even
-// with an error: *UsageError (nothing was sent), *FatalError (the provider
-// stopped the run) or ErrInterrupted.
+// Run imports the file. It returns the report whenever the run got as far
+// as the provider (or, in a dry run, as reading the file), even with an
+// error: *UsageError (nothing was sent), *FatalError (the provider stopped
+// the run), *StateError or ErrInterrupted.
 func Run(ctx context.Context, opts Options) (*Report, error) {
 	reg, err := providers.Lookup(opts.Provider)
 	if err != nil {
@@ -157,9 +158,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	return r.execute()
 }
 
-// prepare opens and maps the file and, unless it is a dry run, builds the
-// provider client and opens the list: everything that may refuse the run
-// before a row is read.
+// prepare opens and maps the file, the state and the rejects file, and
+// builds the provider client: everything that may refuse the run before a
+// request is made.
 func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *run, err error) {
 	caps := reg.Capabilities
 	r := &run{opts: opts, caps: caps, name: reg.Name, report: newReport(), ctx: ctx,
@@ -190,7 +191,6 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 	r.report.Provider, r.report.List, r.report.Mode, r.report.DryRun = reg.Name, opts.List, string(opts.Mode), opts.DryRun
 	r.report.File, r.report.Encoding, r.report.Delimiter = filepath.Base(opts.File), rd.Encoding(), delimiterName(rd.Delimiter())
 
-	list := &providers.ListInfo{}
 	creds := opts.Credentials
 	if !opts.DryRun {
 		var client *http.Client
@@ -220,33 +220,47 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 			return nil, &UsageError{Err: err}
 		}
 	}
-	if r.provider != nil {
-		if list, err = r.open(); err != nil {
-			return nil, err
-		}
-	}
-	r.region = firstNonEmpty(opts.Region, cols.Spec().Region, list.Region, caps.DefaultRegion)
-	if r.normaliser, err = mapping.NewNormaliser(cols, mapping.NormaliserOptions{Region: r.region, OnlyRegion: list.Region}); err != nil {
-		return nil, &UsageError{Err: err}
-	}
-	r.existing = list.Existing
-
 	if opts.RejectsFile != "" {
 		if r.rejects, err = newRejectsWriter(opts.RejectsFile, rd.Header(), rd.Delimiter(), rd.Cells); err != nil {
 			return nil, usagef("cannot write the rejects file: %w", err)
 		}
 	}
-	if opts.Progress {
-		r.progress = newProgress(opts.Stderr)
-	}
 	return r, nil
 }
 
-// execute streams the rows and completes the report. The state's journal
+// execute runs the import from its first request on and completes the
+// report.
+func (r *run) execute() (*Report, error) {
+	if err := r.begin(); err != nil {
+		return r.finish(err)
+	}
+	return r.finish(r.pipeline())
+}
+
+// begin asks the provider about the target list, the run's first request,
+// and readies what depends on its answer.
+func (r *run) begin() (err error) {
+	list := &providers.ListInfo{}
+	if r.provider != nil {
+		if list, err = r.open(); err != nil {
+			return err
+		}
+	}
+	r.region = firstNonEmpty(r.opts.Region, r.columns.Spec().Region, list.Region, r.caps.DefaultRegion)
+	if r.normaliser, err = mapping.NewNormaliser(r.columns, mapping.NormaliserOptions{Region: r.region, OnlyRegion: list.Region}); err != nil {
+		return &UsageError{Err: err}
+	}
+	r.existing = list.Existing
+	if r.opts.Progress {
+		r.progress = newProgress(r.opts.Stderr)
+	}
+	return nil
+}
+
+// finish completes the report, however the run ended: the state's journal
 // is folded first, so that a state that fails there stops the run (exit 3)
 // with the report still written.
-func (r *run) execute() (*Report, error) {
-	runErr := r.pipeline()
+func (r *run) finish(runErr error) (*Report, error) {
 	if r.state != nil {
 		err := r.state.close()
 		r.state = nil
@@ -341,12 +355,15 @@ func resolveColumns(mappingFile string, header, custom []string) (*mapping.Colum
 	return mapping.Resolve(spec, header, custom)
 }
 
-// open asks the provider about the target list, with the run's retry policy.
+// open asks the provider about the target list, with the run's retry
+// policy, under the caller's context: a signal stops the request and the
+// waits between retries at once (a list read abandoned half-way changes
+// nothing at the provider, so there is nothing to let finish).
 func (r *run) open() (*providers.ListInfo, error) {
 	var info *providers.ListInfo
-	err := r.retry(func(int) error {
+	err := r.retry(r.ctx, func(int) error {
 		var err error
-		info, err = r.provider.Open(r.sendCtx, providers.Target{List: r.opts.List, Mode: r.opts.Mode})
+		info, err = r.provider.Open(r.ctx, providers.Target{List: r.opts.List, Mode: r.opts.Mode})
 		return err
 	}, "opening the list")
 	if err == nil {
@@ -356,8 +373,10 @@ func (r *run) open() (*providers.ListInfo, error) {
 		return info, nil
 	}
 	if errors.Is(err, context.Canceled) || r.ctx.Err() != nil {
-		return nil, ErrInterrupted
+		r.report.Stopped = reasonInterrupted
+		return nil, errInterruptedOpening
 	}
+	r.report.Stopped = reasonAborted
 	if providers.ClassOf(err) == providers.Retryable {
 		return nil, &FatalError{Provider: r.name, Err: fmt.Errorf("cannot reach the provider, retries exhausted: %s", r.redact(err.Error()))}
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,6 +19,7 @@ import (
 
 	"contactsync/importer"
 	"contactsync/providers"
+	_ "contactsync/providers/avosms"
 	"contactsync/providers/octopush"
 )
 
@@ -454,4 +456,82 @@ func waitFor(t *testing.T, cond func() bool) {
 func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// serveProvider starts the named provider's emulator behind wrap and returns
+// the options of a run against it.
+func serveProvider(t *testing.T, name, list string, wrap func(http.Handler) http.Handler) importer.Options {
+	t.Helper()
+	reg, err := providers.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb := reg.NewSandbox(providers.SandboxOptions{})
+	srv := httptest.NewServer(wrap(sb))
+	t.Cleanup(srv.Close)
+	return importer.Options{File: writeContacts(t, 30), Provider: name, List: list, Region: "FR", Endpoint: srv.URL,
+		Credentials: sb.Credentials(), Rate: 0, Retry: fastRetry}
+}
+
+// cancelOnRetry cancels a context when the run logs its first retry, that
+// is as it starts to wait: a signal during the wait.
+type cancelOnRetry struct {
+	slog.Handler
+	cancel context.CancelFunc
+}
+
+func (cancelOnRetry) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h cancelOnRetry) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "retrying" {
+		h.cancel()
+	}
+	return nil
+}
+
+// A signal while the list read is retried stops the run at once, in the
+// request or in the wait before the next, with a report that says so and a
+// message that does not promise confirmed rows.
+func TestInterruptWhileOpening(t *testing.T) {
+	tests := []struct {
+		name     string
+		signal   string // "request": during the second request; "wait": as the first wait starts
+		answer   func(w http.ResponseWriter)
+		requests int32
+	}{
+		{"in the request", "request", func(w http.ResponseWriter) { http.Error(w, "unavailable", http.StatusServiceUnavailable) }, 2},
+		{"in a wait the provider asked for", "wait", func(w http.ResponseWriter) {
+			w.Header().Set("Retry-After", "8") // within the 10 s budget: honoured
+			http.Error(w, "too many requests", http.StatusTooManyRequests)
+		}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var seen atomic.Int32
+			opts := serveProvider(t, "avosms", "1001", func(http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if seen.Add(1) == 2 && tt.signal == "request" {
+						cancel()
+					}
+					tt.answer(w)
+				})
+			})
+			opts.Logger = slog.New(slog.DiscardHandler)
+			if tt.signal == "wait" {
+				opts.Logger = slog.New(cancelOnRetry{Handler: slog.DiscardHandler, cancel: cancel})
+			}
+			rep, err := importer.Run(ctx, opts)
+			if !errors.Is(err, importer.ErrInterrupted) || !strings.Contains(err.Error(), "before any row was sent") {
+				t.Fatalf("err = %v", err)
+			}
+			if rep == nil || rep.Stopped != "interrupted" || rep.Rows != 0 || rep.Error != err.Error() {
+				t.Fatalf("report %+v", rep)
+			}
+			if n := seen.Load(); n != tt.requests {
+				t.Fatalf("%d requests, want %d: the run went on after the signal", n, tt.requests)
+			}
+		})
+	}
 }

@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -93,7 +94,7 @@ func (r *run) process(j *job) []event {
 		return j.fail(reason, "")
 	}
 	var results []providers.Result
-	err := r.retry(func(attempt int) error {
+	err := r.retry(r.stop, func(attempt int) error {
 		j.batch.Attempt = attempt
 		res, err := r.provider.Apply(r.sendCtx, &j.batch)
 		if err == nil && len(res) != len(j.batch.Contacts) {
@@ -166,8 +167,8 @@ func (j *job) split() (*job, *job) {
 
 // retry runs op under the run's retry policy: retryable errors are retried
 // with exponential, jittered backoff (never sooner than a Retry-After asked),
-// others are returned at once, and a halt stops the waiting at once.
-func (r *run) retry(op func(attempt int) error, what string) error {
+// others are returned at once, and ctx ending stops the waiting at once.
+func (r *run) retry(ctx context.Context, op func(attempt int) error, what string) error {
 	p := r.opts.Retry
 	exp := backoff.NewExponentialBackOff(
 		backoff.WithInitialInterval(p.Initial),
@@ -175,7 +176,7 @@ func (r *run) retry(op func(attempt int) error, what string) error {
 		backoff.WithMaxElapsedTime(p.MaxElapsed),
 	)
 	var after time.Duration
-	policy := backoff.WithContext(&retryAfter{BackOff: backoff.WithMaxRetries(exp, uint64(p.Attempts-1)), after: &after}, r.stop)
+	policy := backoff.WithContext(&retryAfter{BackOff: backoff.WithMaxRetries(exp, uint64(p.Attempts-1)), after: &after}, ctx)
 	attempt := 0
 	return backoff.RetryNotify(func() error {
 		attempt++
