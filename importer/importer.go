@@ -377,7 +377,11 @@ func (r *run) open() (*providers.ListInfo, error) {
 		return nil, errInterruptedOpening
 	}
 	r.report.Stopped = reasonAborted
-	if providers.ClassOf(err) == providers.Retryable {
+	var tooLong *waitTooLongError
+	switch {
+	case errors.As(err, &tooLong):
+		return nil, &FatalError{Provider: r.name, Err: fmt.Errorf("opening the list: %s: run again later", r.redact(tooLong.Error()))}
+	case providers.ClassOf(err) == providers.Retryable:
 		return nil, &FatalError{Provider: r.name, Err: fmt.Errorf("cannot reach the provider, retries exhausted: %s", r.redact(err.Error()))}
 	}
 	return nil, &FatalError{Provider: r.name, Err: errors.New(r.redact(err.Error()))}

@@ -473,6 +473,65 @@ func serveProvider(t *testing.T, name, list string, wrap func(http.Handler) http
 		Credentials: sb.Credentials(), Rate: 0, Retry: fastRetry}
 }
 
+// answer429 answers every request 429 with the given Retry-After.
+func answer429(retryAfter string) func(http.Handler) http.Handler {
+	return func(http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", retryAfter)
+			http.Error(w, "too many requests", http.StatusTooManyRequests)
+		})
+	}
+}
+
+// A Retry-After longer than what is left of the retry budget ends the
+// retries at once: the rows fail as rate_limited with the provider's wait,
+// instead of the run waiting for it (27 hours, for Retry-After: 99999).
+func TestRetryAfterBeyondBudget(t *testing.T) {
+	tomorrow := time.Now().Add(24 * time.Hour).UTC().Format(http.TimeFormat)
+	tests := []struct {
+		name string
+		wrap func(http.Handler) http.Handler
+		want string
+	}{
+		{"seconds, from the sandbox", nil, "the provider asked to wait 27h46m39s; more than the 10s retry budget left"},
+		{"HTTP date", answer429(tomorrow), "; more than the 10s retry budget left"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, providers.SandboxOptions{Faults: providers.Faults{TooManyRate: 1, RetryAfter: 99999 * time.Second}}, tt.wrap)
+			opts := e.options(writeContacts(t, 30))
+			opts.BatchSize, opts.Workers = 10, 1
+			opts.RejectsFile = filepath.Join(t.TempDir(), "rejects.csv")
+			rep, err := importer.Run(context.Background(), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustBalance(t, rep)
+			if rep.FailedByReason["rate_limited"] != 30 || rep.Requests != 3 || rep.Retries != 0 {
+				t.Fatalf("report %+v", rep)
+			}
+			rejects, _ := os.ReadFile(opts.RejectsFile)
+			if !strings.Contains(string(rejects), ",failed,rate_limited,the provider asked to wait ") || !strings.Contains(string(rejects), tt.want) {
+				t.Fatalf("rejects file:\n%s", rejects)
+			}
+		})
+	}
+}
+
+// The same while the list is read: the run stops (exit 3) and says when to
+// come back.
+func TestRetryAfterBeyondBudgetWhileOpening(t *testing.T) {
+	opts := serveProvider(t, "avosms", "1001", answer429("99999"))
+	rep, err := importer.Run(context.Background(), opts)
+	var fatal *importer.FatalError
+	if !errors.As(err, &fatal) || !strings.Contains(err.Error(), "opening the list: the provider asked to wait 27h46m39s; more than the 10s retry budget left: run again later") {
+		t.Fatalf("err = %v", err)
+	}
+	if rep == nil || rep.Stopped != "aborted" || rep.Rows != 0 || rep.Requests != 1 || rep.Error == "" {
+		t.Fatalf("report %+v", rep)
+	}
+}
+
 // cancelOnRetry cancels a context when the run logs its first retry, that
 // is as it starts to wait: a signal during the wait.
 type cancelOnRetry struct {
@@ -533,5 +592,23 @@ func TestInterruptWhileOpening(t *testing.T) {
 				t.Fatalf("%d requests, want %d: the run went on after the signal", n, tt.requests)
 			}
 		})
+	}
+}
+
+// Once rows are on their way, a signal cuts a retry's wait short too: the
+// batch's rows fail as interrupted, to be sent by the next run.
+func TestInterruptCutsARetryWaitShort(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e := newEnv(t, providers.SandboxOptions{Faults: providers.Faults{Script: []providers.Fault{providers.TooMany}, RetryAfter: 8 * time.Second}}, nil)
+	opts := e.options(writeContacts(t, 30))
+	opts.Logger = slog.New(cancelOnRetry{Handler: slog.DiscardHandler, cancel: cancel})
+	rep, err := importer.Run(ctx, opts)
+	if !errors.Is(err, importer.ErrInterrupted) {
+		t.Fatalf("err = %v", err)
+	}
+	mustBalance(t, rep)
+	if rep.FailedByReason["interrupted"] != 30 || e.em.Requests() != 1 {
+		t.Fatalf("report %+v, %d requests", rep, e.em.Requests())
 	}
 }
