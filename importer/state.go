@@ -151,7 +151,7 @@ func openBolt(path string) (*bolt.DB, *os.File, error) {
 	switch {
 	case errors.As(err, &d):
 		if file != nil && db == nil {
-			file.Close() // bbolt panicked part-way: let go of the file and its lock
+			letGo(file) // bbolt panicked part-way
 		}
 		return nil, nil, &DamagedStateError{Path: path, Problem: d.problem}
 	case errors.Is(err, boltErrors.ErrTimeout):
@@ -258,11 +258,16 @@ func (s *state) release() error {
 	os.Remove(s.path + ".pid")
 	if s.wedged.Load() != nil {
 		// bbolt's Close could wait for good on a lock that a failed write
-		// left held; closing the file lets go of it, the memory map stays
-		// until the program ends.
-		return s.file.Close()
+		// left held.
+		return letGo(s.file)
 	}
 	return s.db.Close()
+}
+
+// letGo closes a state file bbolt cannot close, and releases the lock on
+// it; the memory map bbolt made of it stays until the program ends.
+func letGo(f *os.File) error {
+	return errors.Join(unlockFile(f), f.Close())
 }
 
 // fold applies the journal to the tree, in key order, the later write of a

@@ -28,3 +28,10 @@ func lockFile(f *os.File, timeout time.Duration) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// unlockFile releases the lock without bbolt, which closing the file alone
+// does not do while bbolt's memory map of it remains: the lock belongs to
+// the open file, and the map keeps it open.
+func unlockFile(f *os.File) error {
+	return syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+}
