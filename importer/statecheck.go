@@ -22,7 +22,9 @@ import (
 // It reads what tx.Check checks (bbolt 1.x, format version 2): the meta page
 // bbolt would pick, the free list, and every page of every bucket, with the
 // keys ordered within a page and between a branch and its children; pages
-// are neither reached twice nor both free and in use nor lost.
+// are neither reached twice nor both free and in use nor lost. It also
+// checks what bbolt's writes rely on and tx.Check does not: no key is
+// empty, and a branch holds the first key of each child.
 func checkStateFile(f io.ReaderAt, size int64) error {
 	c := &boltCheck{f: f, size: size}
 	return c.run()
@@ -271,7 +273,7 @@ func (c *boltCheck) freelist(id uint64) error {
 }
 
 // subtree is a page to walk and the range its keys must lie in: from lo
-// (included) to hi (excluded); nil is no bound.
+// (its first key) to hi (excluded); nil is no bound.
 type subtree struct {
 	id     uint64
 	lo, hi []byte
@@ -396,9 +398,18 @@ func element(p []byte, id uint64, off int, pos, ksize, vsize uint32) ([]byte, er
 }
 
 // inOrder checks that key follows prev and lies in the subtree's range.
+// bbolt never writes an empty key (and asserts that a node has none), and
+// the key a branch holds for a child is the child's first key: when the
+// child is rewritten, bbolt finds it in its parent by that key, and adds a
+// second entry for it if it is not there, leaving the first on a page it
+// frees.
 func inOrder(t subtree, prev, key []byte) error {
-	if prev != nil && bytes.Compare(prev, key) >= 0 || t.lo != nil && bytes.Compare(key, t.lo) < 0 ||
-		t.hi != nil && bytes.Compare(key, t.hi) >= 0 {
+	switch {
+	case len(key) == 0:
+		return damagedf("page %d holds an empty key", t.id)
+	case prev == nil && t.lo != nil && !bytes.Equal(key, t.lo):
+		return damagedf("the first key of page %d is not the one its parent holds for it", t.id)
+	case prev != nil && bytes.Compare(prev, key) >= 0, t.hi != nil && bytes.Compare(key, t.hi) >= 0:
 		return damagedf("the keys of page %d are out of order", t.id)
 	}
 	return nil

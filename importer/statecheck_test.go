@@ -2,12 +2,16 @@ package importer
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 var discardLog = slog.New(slog.DiscardHandler)
@@ -110,6 +114,7 @@ func TestDamagedStateRefused(t *testing.T) {
 		{"four pages", good[:4*page], "cut short"},
 		{"mid-page", good[:5*page+100], "cut short"},
 		{"last page", good[:len(good)-page], "cut short"},
+		{"a branch's key not its child's first", parentKeyChanged(t, good), "the first key of page"},
 		{"a CSV file", []byte("first name,mobile\n" + strings.Repeat("Ada,0612345678\n", 1000)), "header pages are unreadable"},
 		{"zeros", make([]byte, 8*page), "header pages are unreadable"},
 	}
@@ -216,4 +221,101 @@ func FuzzStateOpen(f *testing.F) {
 			t.Fatalf("an error that does not say the file is damaged: %v", err)
 		}
 	})
+}
+
+// The check accepts whatever bbolt writes: puts and deletes at random over
+// many transactions, keys and values of many sizes, values that overflow a
+// page, buckets created and deleted whole (as the journal is), nested ones.
+func TestCheckAcceptsWhatBboltWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bolt.db")
+	db, err := bolt.Open(path, 0o600, &bolt.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rng := rand.New(rand.NewPCG(1, 2))
+	key := func() []byte {
+		k := binary.BigEndian.AppendUint64(nil, rng.Uint64N(3000))
+		return append(k, bytes.Repeat([]byte{'k'}, rng.IntN(3)*rng.IntN(60))...)
+	}
+	for txn := range 150 {
+		err := db.Update(func(tx *bolt.Tx) error {
+			data, err := tx.CreateBucketIfNotExists([]byte("data"))
+			if err != nil {
+				return err
+			}
+			for range rng.IntN(200) {
+				if rng.IntN(3) == 0 {
+					err = data.Delete(key())
+				} else {
+					err = data.Put(key(), make([]byte, rng.IntN(40)))
+				}
+				if err != nil {
+					return err
+				}
+			}
+			journal, err := tx.CreateBucketIfNotExists([]byte("journal"))
+			if err != nil {
+				return err
+			}
+			seq, _ := journal.NextSequence()
+			if err := journal.Put(binary.BigEndian.AppendUint64(nil, seq), make([]byte, rng.IntN(3)*rng.IntN(9000))); err != nil {
+				return err
+			}
+			if rng.IntN(6) == 0 {
+				if err := tx.DeleteBucket([]byte("journal")); err != nil {
+					return err
+				}
+			}
+			nested, err := data.CreateBucketIfNotExists([]byte{0xff, byte(rng.IntN(4))})
+			if err != nil {
+				return err
+			}
+			return nested.Put(key(), []byte("v"))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = checkStateFile(f, info.Size())
+		f.Close()
+		if err != nil {
+			t.Fatalf("after transaction %d: %v", txn, err)
+		}
+	}
+	db.View(func(tx *bolt.Tx) error {
+		if st := tx.Bucket([]byte("data")).Stats(); st.BranchPageN == 0 || st.LeafPageN < 10 {
+			t.Errorf("too small a tree to tell: %+v", st)
+		}
+		return nil
+	})
+}
+
+// parentKeyChanged returns the state with the first key of a leaf changed,
+// but still in order: the branch above it no longer holds that key, which
+// makes bbolt corrupt the file the next time it rewrites the leaf.
+func parentKeyChanged(t *testing.T, data []byte) []byte {
+	t.Helper()
+	data = bytes.Clone(data)
+	page := os.Getpagesize()
+	for off := 2 * page; off < len(data); off += page {
+		p := data[off:]
+		if boltOrder.Uint16(p[8:]) != boltBranchPage {
+			continue
+		}
+		child := int(boltOrder.Uint64(p[boltPageHeader+8:])) * page
+		elem := data[child+boltPageHeader:]
+		pos, ksize := boltOrder.Uint32(elem[4:]), boltOrder.Uint32(elem[8:])
+		elem[int(pos)+int(ksize)-1]++ // the last byte of its first key, which the next key exceeds by more
+		return data
+	}
+	t.Fatal("the sample state has no branch page")
+	return nil
 }
