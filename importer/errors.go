@@ -3,6 +3,8 @@ package importer
 import (
 	"errors"
 	"fmt"
+
+	"contactsync/state"
 )
 
 // UsageError is a problem with the command line, the configuration or the
@@ -48,7 +50,7 @@ func (e *interruptedError) Is(target error) bool { return target == ErrInterrupt
 type StateError struct{ Err error }
 
 func (e *StateError) Error() string {
-	var de *DamagedStateError
+	var de *state.DamagedStateError
 	if errors.As(e.Err, &de) {
 		return e.Err.Error() + "; the run was stopped (the report says which rows the provider confirmed)"
 	}

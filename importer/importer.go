@@ -253,18 +253,8 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 	// download, and before the first request: a state that is damaged or
 	// in use stops the run with nothing sent.
 	if stateEnabled(opts.StateFile) {
-		account := accountOf(reg.Name, creds, caps.Credentials)
-		if r.state, err = openState(opts.StateFile, reg.Name, account, opts.List, opts.Logger); err != nil {
-			var de *DamagedStateError
-			if errors.As(err, &de) {
-				return nil, usagef("nothing was sent: %w", err)
-			}
-			return nil, &UsageError{Err: err}
-		}
-		if caps.Labels {
-			if r.labels, err = openLabels(r.state, reg.Name, account); err != nil {
-				return nil, &UsageError{Err: err}
-			}
+		if err := r.openState(accountOf(reg.Name, creds, caps.Credentials)); err != nil {
+			return nil, err
 		}
 	}
 	r.report.Provider, r.report.List, r.report.Mode, r.report.DryRun = reg.Name, opts.List, string(opts.Mode), opts.DryRun
@@ -338,7 +328,7 @@ func (r *run) begin() (err error) {
 func (r *run) finish(runErr error) (*Report, error) {
 	r.rememberSource(runErr)
 	if r.state != nil {
-		err := r.state.close()
+		err := r.state.Close()
 		r.state = nil
 		if err != nil && runErr == nil {
 			runErr = &StateError{Err: err}
@@ -372,7 +362,7 @@ func (r *run) close() {
 		r.src.Close()
 	}
 	if r.state != nil {
-		r.state.close()
+		r.state.Close()
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"contactsync/mapping"
 	"contactsync/providers"
 	"contactsync/source"
+	"contactsync/state"
 )
 
 // run is one import in progress.
@@ -31,10 +32,7 @@ type run struct {
 	reader    *mapping.Reader
 	columns   *mapping.Columns
 	region    string
-	state     *state // nil with --state none and in tests that do not ask for it
-	// labels is the account's labels in the state, for a provider with
-	// Capabilities.Labels; nil otherwise.
-	labels *labelStore
+	state     state.Store // nil with --state none and in tests that do not ask for it
 	// stateWrites carries confirmed batches from the collector to writeState.
 	stateWrites chan commit
 	normaliser  *mapping.Normaliser
@@ -352,18 +350,22 @@ func (r *run) planDeletes(seen *keySet, b *batcher) []event {
 	sent := 0
 	// Collected first, sent after: the read transaction must be over before
 	// the batcher blocks on a busy worker.
-	err := r.state.sent(func(key uint64, rec stateRecord) {
+	err := r.state.Sent(func(key uint64, rec state.Record) {
 		sent++
 		if !seen.has(key) {
-			gone = append(gone, &mapping.Contact{Phone: mapping.PhoneOfKey(key), Key: key, ID: rec.id})
+			gone = append(gone, &mapping.Contact{Phone: mapping.PhoneOfKey(key), Key: key, ID: rec.ID})
 		}
 	})
-	if err == nil && r.labels != nil {
-		err = r.labels.lookup(func(read func(uint64) string) {
-			for _, c := range gone {
-				c.KnownLabels = read(c.Key)
+	if err == nil && r.caps.Labels {
+		keys, known := make([]uint64, len(gone)), make([]string, len(gone))
+		for i, c := range gone {
+			keys[i] = c.Key
+		}
+		if err = r.state.Labels(keys, known); err == nil {
+			for i, c := range gone {
+				c.KnownLabels = known[i]
 			}
-		})
+		}
 	}
 	if err != nil {
 		r.halt(reasonAborted, &StateError{Err: fmt.Errorf("reading the state file: %w", err)})
@@ -447,14 +449,14 @@ func (r *run) planChunk(c *chunk, seen *keySet, b *batcher) []event {
 		if r.state != nil {
 			fp = fingerprint(ct)
 		}
-		if prev != nil && prev[i].fingerprint == fp {
+		if prev != nil && prev[i].Kind != 0 && prev[i].Fingerprint == fp {
 			switch {
-			case prev[i].sent():
+			case prev[i].Sent():
 				ev.outcome, ev.reason = providers.Skipped, "unchanged"
 				evs = append(evs, ev)
 				continue
-			case prev[i].kind == recordRejected:
-				ev.outcome, ev.reason, ev.text = providers.Rejected, prev[i].reason, w.row.Text
+			case prev[i].Kind == state.Rejected:
+				ev.outcome, ev.reason, ev.text = providers.Rejected, prev[i].Reason, w.row.Text
 				ev.detail = "the provider refused this row in an earlier run; change it to send it again"
 				evs = append(evs, ev)
 				continue
@@ -485,20 +487,14 @@ func (r *run) planChunk(c *chunk, seen *keySet, b *batcher) []event {
 }
 
 // previous reads what the state remembers of a chunk's numbers, in one read
-// transaction that is over before anything blocks on sending. It returns
-// nil without state, or with --full.
-func (r *run) previous(c *chunk) []stateRecord {
+// (a transaction, a query) that is over before anything blocks on sending.
+// It returns nil without state, or with --full.
+func (r *run) previous(c *chunk) []state.Record {
 	if r.state == nil || r.opts.Full || r.halted() != "" {
 		return nil
 	}
-	prev := make([]stateRecord, len(c.rows))
-	err := r.state.lookup(func(read func(uint64) (stateRecord, bool)) {
-		for i := range c.rows {
-			if ct := c.rows[i].contact; ct != nil && c.rows[i].problem == nil {
-				prev[i], _ = read(ct.Key)
-			}
-		}
-	})
+	prev := make([]state.Record, len(c.rows))
+	err := r.state.Lookup(chunkKeys(c), prev)
 	if err != nil {
 		r.halt(reasonAborted, &StateError{Err: fmt.Errorf("reading the state file: %w", err)})
 		return nil
@@ -509,22 +505,28 @@ func (r *run) previous(c *chunk) []stateRecord {
 // knownLabels reads the labels the state remembers for a chunk's numbers,
 // for a provider with Capabilities.Labels; nil otherwise, and in a dry run.
 func (r *run) knownLabels(c *chunk) []string {
-	if r.labels == nil || r.opts.DryRun || r.halted() != "" {
+	if r.state == nil || !r.caps.Labels || r.opts.DryRun || r.halted() != "" {
 		return nil
 	}
 	known := make([]string, len(c.rows))
-	err := r.labels.lookup(func(read func(uint64) string) {
-		for i := range c.rows {
-			if ct := c.rows[i].contact; ct != nil && c.rows[i].problem == nil {
-				known[i] = read(ct.Key)
-			}
-		}
-	})
+	err := r.state.Labels(chunkKeys(c), known)
 	if err != nil {
 		r.halt(reasonAborted, &StateError{Err: fmt.Errorf("reading the state file: %w", err)})
 		return nil
 	}
 	return known
+}
+
+// chunkKeys lists the number of each row of a chunk, 0 for a row without a
+// contact.
+func chunkKeys(c *chunk) []uint64 {
+	keys := make([]uint64, len(c.rows))
+	for i := range c.rows {
+		if ct := c.rows[i].contact; ct != nil && c.rows[i].problem == nil {
+			keys[i] = ct.Key
+		}
+	}
+	return keys
 }
 
 // checkTags refuses a row whose own tag the provider would refuse.
@@ -610,11 +612,11 @@ func (r *run) collect(events <-chan []event) error {
 			if r.state != nil && e.key != 0 {
 				switch {
 				case e.outcome == providers.Added:
-					c.writes = append(c.writes, stateWrite{key: e.key, record: stateRecord{kind: recordAdded, fingerprint: e.fingerprint, id: e.id}})
+					c.writes = append(c.writes, state.Write{Key: e.key, Record: state.Record{Kind: state.Added, Fingerprint: e.fingerprint, ID: e.id}})
 				case e.outcome == providers.Updated:
-					c.writes = append(c.writes, stateWrite{key: e.key, record: stateRecord{kind: recordUpdated, fingerprint: e.fingerprint, id: e.id}})
+					c.writes = append(c.writes, state.Write{Key: e.key, Record: state.Record{Kind: state.Updated, Fingerprint: e.fingerprint, ID: e.id}})
 				case e.outcome == providers.Rejected && e.reason != providers.ReasonProviderFailed:
-					c.writes = append(c.writes, stateWrite{key: e.key, record: stateRecord{kind: recordRejected, fingerprint: e.fingerprint, reason: e.reason}})
+					c.writes = append(c.writes, state.Write{Key: e.key, Record: state.Record{Kind: state.Rejected, Fingerprint: e.fingerprint, Reason: e.reason}})
 				}
 				r.rememberLabels(e, &c.labels)
 			}
@@ -637,7 +639,7 @@ func (r *run) collect(events <-chan []event) error {
 			}
 			if e.sent && r.state != nil && e.outcome == providers.Rejected && forgetting {
 				// Refused after the streak stopped the run: as suspect.
-				c.writes = append(c.writes, stateWrite{key: e.key, delete: true})
+				c.writes = append(c.writes, state.Write{Key: e.key, Delete: true})
 			}
 			if e.sent && refused.add(e, r.opts.MaxStreak) {
 				r.halt(reasonAborted, &FatalError{Provider: r.name, Err: refused.err()})
@@ -659,8 +661,8 @@ func (r *run) collect(events <-chan []event) error {
 
 // commit is what the collector makes of one batch's outcomes for the state.
 type commit struct {
-	writes []stateWrite
-	labels []labelWrite
+	writes []state.Write
+	labels []state.LabelWrite
 }
 
 // writeState journals confirmed batches. While one transaction syncs to
@@ -688,14 +690,7 @@ func (r *run) writeState(batches <-chan commit) {
 				break drain
 			}
 		}
-		var err error
-		if r.labels != nil {
-			err = r.labels.apply(pending.labels)
-		}
-		if err == nil {
-			err = r.state.apply(pending.writes)
-		}
-		if err != nil {
+		if err := r.state.Commit(pending.writes, pending.labels); err != nil {
 			r.halt(reasonAborted, &StateError{Err: err})
 			r.cancel()
 			for range batches { // the collector must not block on a dead writer
@@ -706,7 +701,7 @@ func (r *run) writeState(batches <-chan commit) {
 }
 
 // countDeletion accounts for a mirror deletion, which is not a row.
-func (r *run) countDeletion(e *event, writes *[]stateWrite) {
+func (r *run) countDeletion(e *event, writes *[]state.Write) {
 	switch {
 	case e.planned != 0:
 		if r.report.Planned == nil {
@@ -715,10 +710,10 @@ func (r *run) countDeletion(e *event, writes *[]stateWrite) {
 		r.report.Planned[e.planned.String()]++
 	case e.outcome == providers.Deleted:
 		r.report.Deleted++
-		*writes = append(*writes, stateWrite{key: e.key, delete: true})
+		*writes = append(*writes, state.Write{Key: e.key, Delete: true})
 	case e.outcome == providers.Skipped:
 		// Already gone from the list: nothing to delete, nothing to remember.
-		*writes = append(*writes, stateWrite{key: e.key, delete: true})
+		*writes = append(*writes, state.Write{Key: e.key, Delete: true})
 	default:
 		r.report.DeleteFailed++
 	}

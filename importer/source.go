@@ -12,6 +12,7 @@ import (
 	"contactsync/mapping"
 	"contactsync/providers"
 	"contactsync/source"
+	"contactsync/state"
 )
 
 // openFile opens FILE and its reader: the CSV text, or a workbook's sheet.
@@ -31,7 +32,7 @@ func (r *run) openFile() error {
 	o := source.Options{Stdin: r.opts.Stdin, Timeout: r.opts.RequestTimeout, Retry: r.retrySource}
 	if r.conditional() {
 		var err error
-		if o.Validators, err = r.state.sourceValidators(r.opts.File, r.sourceSettings()); err != nil {
+		if o.Validators, err = r.downloadValidators(); err != nil {
 			return &StateError{Err: err}
 		}
 	}
@@ -176,9 +177,10 @@ func (r *run) rememberSource(runErr error) {
 	}
 	var err error
 	if complete := runErr == nil && r.report.Stopped == "" && r.report.Failed == 0; complete && !r.src.Validators.IsZero() {
-		err = r.state.saveSourceValidators(r.opts.File, r.src.Validators, r.sourceSettings())
+		err = r.state.SetDownload(r.opts.File, &state.Download{ETag: r.src.Validators.ETag,
+			LastModified: r.src.Validators.LastModified, Settings: r.sourceSettings()})
 	} else {
-		err = r.state.forgetSourceValidators(r.opts.File)
+		err = r.state.SetDownload(r.opts.File, nil)
 	}
 	if err != nil {
 		// The rows' state is written; the next run downloads the file
@@ -200,4 +202,14 @@ func (r *run) finishUnchanged() *Report {
 // interrupted says whether a read error is the caller's interrupt.
 func (r *run) interrupted(err error) bool {
 	return r.ctx.Err() != nil && errors.Is(err, context.Canceled)
+}
+
+// downloadValidators returns the validators to send for the run's URL: none
+// when the last complete run used other settings, or there was none.
+func (r *run) downloadValidators() (source.Validators, error) {
+	d, err := r.state.Download(r.opts.File)
+	if err != nil || d.Settings != r.sourceSettings() {
+		return source.Validators{}, err
+	}
+	return source.Validators{ETag: d.ETag, LastModified: d.LastModified}, nil
 }

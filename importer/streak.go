@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"contactsync/state"
 	"fmt"
 
 	"contactsync/providers"
@@ -57,10 +58,10 @@ func (s *streak) err() error {
 // forget returns the state writes that forget the streak's refusals, so
 // that the next run sends those rows again instead of reporting them as
 // refused without sending them.
-func (s *streak) forget() []stateWrite {
-	out := make([]stateWrite, len(s.keys))
+func (s *streak) forget() []state.Write {
+	out := make([]state.Write, len(s.keys))
 	for i, k := range s.keys {
-		out[i] = stateWrite{key: k, delete: true}
+		out[i] = state.Write{Key: k, Delete: true}
 	}
 	return out
 }

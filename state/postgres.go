@@ -188,7 +188,7 @@ func (s *pgStore) acquire(ctx context.Context, owner string) error {
 			held = fmt.Sprintf("%s, started %s", who, since.Local().Format(time.RFC3339))
 		}
 		conn.Close(ctx)
-		return &LockedError{Target: s.t, Where: s.where, Owner: held}
+		return &LockedError{Target: s.t, Where: "the state " + s.where, Owner: held}
 	}
 	if owner == "" {
 		owner = fmt.Sprintf("process %d", os.Getpid())

@@ -14,6 +14,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 )
 
@@ -106,6 +107,8 @@ type Options struct {
 	ReadOnly bool
 	// Owner describes the run, for the one that finds the target taken.
 	Owner string
+	// Logger hears what is worth a line but does not stop the run.
+	Logger *slog.Logger
 }
 
 // ErrLocked is the class of a target another run works on; the error names
@@ -115,16 +118,25 @@ var ErrLocked = errors.New("the target is in use by another run")
 // LockedError is a target another run holds.
 type LockedError struct {
 	Target Target
-	Where  string // the state file or database, redacted
+	Where  string // "the state file …", "the state postgres://…" (without its password)
 	Owner  string // the run holding it, or why it is unknown
 }
 
 func (e *LockedError) Error() string {
-	return fmt.Sprintf("%s in the state %s is in use by another run (%s); wait for it to finish, or pass another --state",
-		e.Target, e.Where, e.Owner)
+	return fmt.Sprintf("%s is in use by another run (%s), working on %s; wait for it to finish, or pass another --state",
+		e.Where, e.Owner, e.Target)
 }
 
 func (e *LockedError) Unwrap() error { return ErrLocked }
+
+// Open opens the state of target t where --state says: a PostgreSQL URL,
+// or the name of the bbolt files.
+func Open(where string, t Target, o Options) (Store, error) {
+	if IsPostgres(where) {
+		return openPostgres(where, t, o)
+	}
+	return openBolt(where, t, o)
+}
 
 // IsPostgres reports whether --state names a PostgreSQL database.
 func IsPostgres(where string) bool {

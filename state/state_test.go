@@ -173,11 +173,13 @@ func TestReadOnly(t *testing.T) {
 		if err := w.Commit([]Write{{Key: 1, Record: Record{Kind: Added, Fingerprint: 9}}}, nil); err != nil {
 			t.Fatal(err)
 		}
-		ro = mustOpen(t, where, tg, Options{ReadOnly: true}) // beside the writer
-		if err := ro.Commit([]Write{{Key: 2}}, nil); err == nil {
-			t.Fatal("a read-only state was written")
+		if IsPostgres(where) { // bbolt's file lock keeps readers from a writer's file
+			ro = mustOpen(t, where, tg, Options{ReadOnly: true})
+			if err := ro.Commit([]Write{{Key: 2}}, nil); err == nil {
+				t.Fatal("a read-only state was written")
+			}
+			ro.Close()
 		}
-		ro.Close()
 		w.Close()
 		ro = mustOpen(t, where, tg, Options{ReadOnly: true})
 		defer ro.Close()

@@ -1,6 +1,6 @@
 //go:build linux || darwin || freebsd || netbsd || openbsd
 
-package importer
+package state
 
 import (
 	"errors"
@@ -15,10 +15,14 @@ import (
 // the file can be checked before bbolt reads it and while no other run
 // writes it: bbolt's own lock comes after it reads the file. bbolt then
 // locks the same descriptor again, which succeeds at once.
-func lockFile(f *os.File, timeout time.Duration) error {
+func lockFile(f *os.File, exclusive bool, timeout time.Duration) error {
+	how := syscall.LOCK_SH // a dry run's: beside other readers, never beside a writer
+	if exclusive {
+		how = syscall.LOCK_EX
+	}
 	deadline := time.Now().Add(timeout)
 	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB)
 		if !errors.Is(err, syscall.EWOULDBLOCK) {
 			return err
 		}

@@ -1,4 +1,4 @@
-package importer
+package state
 
 import (
 	"bytes"
@@ -26,21 +26,21 @@ func sampleState(t testing.TB, n int) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writes := make([]stateWrite, n)
+	writes := make([]Write, n)
 	for i := range writes {
-		writes[i] = stateWrite{key: uint64(33600000000 + i*7919), record: stateRecord{kind: recordAdded, fingerprint: uint64(i), id: "id"}}
+		writes[i] = Write{Key: uint64(33600000000 + i*7919), Record: Record{Kind: Added, Fingerprint: uint64(i), ID: "id"}}
 	}
-	if err := s.apply(writes); err != nil {
+	if err := s.commitWrites(writes); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.close(); err != nil {
+	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if s, err = openState(path, "p", "a", "l", discardLog); err != nil {
 		t.Fatal(err)
 	}
-	refused := stateRecord{kind: recordRejected, fingerprint: 1, reason: "invalid_phone"}
-	if err := s.apply([]stateWrite{{key: 1, record: refused}, {key: 33600000000, delete: true}}); err != nil {
+	refused := Record{Kind: Rejected, Fingerprint: 1, Reason: "invalid_phone"}
+	if err := s.commitWrites([]Write{{Key: 1, Record: refused}, {Key: 33600000000, Delete: true}}); err != nil {
 		t.Fatal(err)
 	}
 	s.db.Close() // killed: the journal is not folded
@@ -75,18 +75,14 @@ func useState(t *testing.T, path string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	err = s.lookup(func(read func(uint64) (stateRecord, bool)) {
-		for i := range uint64(50) {
-			read(33600000000 + i*7919)
-		}
-	})
+	err = s.Lookup(sampleKeys(50), make([]Record, 50))
 	if err == nil {
-		err = s.apply([]stateWrite{{key: 2, record: stateRecord{kind: recordUpdated, fingerprint: 2, id: "x"}}})
+		err = s.commitWrites([]Write{{Key: 2, Record: Record{Kind: Updated, Fingerprint: 2, ID: "x"}}})
 	}
 	if err == nil {
-		err = s.sent(func(uint64, stateRecord) {})
+		err = s.Sent(func(uint64, Record) {})
 	}
-	if cerr := s.close(); err == nil {
+	if cerr := s.Close(); err == nil {
 		err = cerr
 	}
 	return err
@@ -178,16 +174,12 @@ func TestStateCutShortWhileOpen(t *testing.T) {
 	if err := os.Truncate(path, int64(2*os.Getpagesize())); err != nil {
 		t.Fatal(err)
 	}
-	err = s.lookup(func(read func(uint64) (stateRecord, bool)) {
-		for i := range uint64(3000) {
-			read(33600000000 + i*7919)
-		}
-	})
+	err = s.Lookup(sampleKeys(3000), make([]Record, 3000))
 	var de *DamagedStateError
 	if !errors.As(err, &de) || !strings.Contains(err.Error(), path) {
 		t.Fatalf("lookup: %v", err)
 	}
-	if err := s.close(); !errors.As(err, &de) {
+	if err := s.Close(); !errors.As(err, &de) {
 		t.Fatalf("close: %v", err)
 	}
 	// The lock is released although bbolt's map of the file remains.

@@ -1,0 +1,883 @@
+package state
+
+import (
+	"bytes"
+	"cmp"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	boltErrors "go.etcd.io/bbolt/errors"
+)
+
+// The bbolt state keeps each target in a file of its own, and each
+// account's labels in another: bbolt locks a whole file for as long as it is
+// open, so one file for every list made a cron table that imports two lists
+// at once refuse its second run. --state FILE names the place: the files are
+// FILE.d/<provider>-<digest>.db (targets) and …labels.db (accounts). A FILE
+// written by an older contactsync, which held every target, is read once
+// per target, to carry its state over.
+//
+// Confirmed batches are appended to a journal, one record per transaction:
+// numbers come in no order, and writing them straight into the tree keyed by
+// number rewrote leaves all over the file for every batch (a 1M-row import
+// spent most of its time there). The journal is folded into the tree, sorted,
+// when the run ends, or when the next run opens the state after a crash; so
+// a run killed at any point resumes where it was, and only the batches in
+// flight are sent again.
+type boltStore struct {
+	db      *bolt.DB
+	file    *os.File // bbolt's, to let go of the file when bbolt cannot
+	bucket  []byte   // number → record
+	journal []byte   // sequence → the writes of one commit
+	path    string
+	// wedged is set once bbolt panicked or faulted on the file: a write
+	// that fails half-way may leave bbolt's locks held, so the state is not
+	// touched again, and closing it only closes the file.
+	wedged atomic.Pointer[DamagedStateError]
+	// overlay holds, in a read-only state, the journal a killed run left:
+	// what the next real run folds before it reads.
+	overlay map[uint64]Write
+	// accounts is the account's labels file, opened for each use: other
+	// runs on the account's other lists use it too.
+	accounts   string
+	accountsMu sync.Mutex
+	readOnly   bool
+	empty      bool // read-only, and there is no file: nothing to read
+}
+
+// Names of the buckets of a target's file, and of an account's.
+var (
+	recordsBucket   = []byte("records")
+	journalBucket   = []byte("journal")
+	downloadsBucket = []byte("sources")
+	labelsBucket    = []byte("labels")
+)
+
+// targetFile and accountFile are where a target's and an account's state
+// live, for --state FILE.
+func targetFile(where string, t Target) string {
+	sum := sha256.Sum256([]byte(t.Account + "\x00" + t.List))
+	return filepath.Join(where+".d", safeName(t.Provider)+"-"+hex.EncodeToString(sum[:6])+".db")
+}
+
+func accountFile(where string, t Target) string {
+	sum := sha256.Sum256([]byte(t.Account))
+	return filepath.Join(where+".d", safeName(t.Provider)+"-"+hex.EncodeToString(sum[:6])+".labels.db")
+}
+
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+func openBolt(where string, t Target, o Options) (Store, error) {
+	path := targetFile(where, t)
+	if o.ReadOnly {
+		// A dry run before the target was carried over reads the older
+		// file as the real run would carry it over.
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			if info, err := os.Stat(where); err == nil && info.Mode().IsRegular() {
+				s, err := openTarget(where, t, o)
+				if err != nil {
+					return nil, err
+				}
+				name := t.Provider + "\x00" + t.Account + "\x00" + t.List
+				s.bucket, s.journal = []byte(name), []byte(name+"\x00journal")
+				s.overlay = nil
+				if err := s.readJournal(); err != nil {
+					return nil, errors.Join(err, s.release())
+				}
+				s.accounts = ""
+				return s, nil
+			}
+		}
+	} else {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("creating the state directory: %w", err)
+		}
+		if err := carryOver(where, path, t, o); err != nil {
+			return nil, err
+		}
+	}
+	s, err := openTarget(path, t, o)
+	if err != nil {
+		return nil, err
+	}
+	s.accounts = accountFile(where, t)
+	return s, nil
+}
+
+// openTarget opens (creating it if needed) the state file of one target. A
+// state file in use by another run is refused with that run's process; a
+// damaged one with a *DamagedStateError, before bbolt has read anything it
+// could fault on.
+func openTarget(path string, t Target, o Options) (*boltStore, error) {
+	s := &boltStore{path: path, bucket: recordsBucket, journal: journalBucket, readOnly: o.ReadOnly}
+	if o.ReadOnly {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			s.empty = true
+			return s, nil
+		}
+	}
+	var err error
+	s.db, s.file, err = openFile(path, o.ReadOnly)
+	if errors.Is(err, boltErrors.ErrTimeout) {
+		return nil, &LockedError{Target: t, Where: "the state file " + path, Owner: stateOwner(path)}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if o.ReadOnly {
+		if err := s.readJournal(); err != nil {
+			return nil, errors.Join(err, s.release())
+		}
+		return s, nil
+	}
+	// Name the run holding the lock, for the run that finds it taken.
+	owner := o.Owner
+	if owner == "" {
+		owner = fmt.Sprintf("process %d", os.Getpid())
+	}
+	owner += ", started " + time.Now().Format(time.RFC3339)
+	if err := os.WriteFile(path+".pid", []byte(owner+"\n"), 0o600); err != nil && o.Logger != nil {
+		// Not worth stopping for: a run that finds the state in use then
+		// says that its owner is unknown.
+		o.Logger.Warn("cannot name this run as the state file's owner", "error", err)
+	}
+	err = s.update(func(tx *bolt.Tx) error {
+		if _, err := tx.CreateBucketIfNotExists(s.bucket); err != nil {
+			return err
+		}
+		_, err := tx.CreateBucketIfNotExists(s.journal)
+		return err
+	})
+	if err == nil {
+		err = s.fold() // what a killed run confirmed
+	}
+	if err != nil {
+		var de *DamagedStateError
+		if !errors.As(err, &de) {
+			err = fmt.Errorf("writing the state file %s: %w", path, err)
+		}
+		return nil, errors.Join(err, s.release())
+	}
+	return s, nil
+}
+
+// openFile opens the bbolt file at path once checkStateFile found nothing
+// wrong with it, under the lock (shared when read-only). It returns the file
+// bbolt opened as well.
+func openFile(path string, readOnly bool) (*bolt.DB, *os.File, error) {
+	_, err := os.Stat(path)
+	existed := err == nil
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, fmt.Errorf("opening the state file %s: %w", path, err)
+	}
+	var file *os.File
+	openFile := func(name string, flag int, mode os.FileMode) (*os.File, error) {
+		f, err := os.OpenFile(name, flag, mode)
+		if err != nil {
+			return nil, err
+		}
+		if err := lockFile(f, !readOnly, stateLockTimeout); err != nil {
+			f.Close()
+			return nil, err
+		}
+		if err := checkFile(f, existed); err != nil {
+			f.Close()
+			return nil, err
+		}
+		file = f
+		return f, nil
+	}
+	var db *bolt.DB
+	err = protect(func() error {
+		var err error
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: stateLockTimeout, OpenFile: openFile, ReadOnly: readOnly})
+		return err
+	})
+	var d *damaged
+	switch {
+	case errors.As(err, &d):
+		if file != nil && db == nil {
+			letGo(file) // bbolt panicked part-way
+		}
+		return nil, nil, &DamagedStateError{Path: path, Problem: d.problem}
+	case errors.Is(err, boltErrors.ErrTimeout):
+		return nil, nil, err
+	case err != nil:
+		return nil, nil, fmt.Errorf("opening the state file %s: %w", path, err)
+	}
+	return db, file, nil
+}
+
+// checkFile checks an open state file. An empty file is one bbolt is about
+// to create, unless it was there before: then it is no state at all, and
+// taking it for a new one would send every row again without a word.
+func checkFile(f *os.File, existed bool) error {
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if info.Size() == 0 {
+		if existed {
+			return &damaged{problem: "it is empty: 0 bytes"}
+		}
+		return nil
+	}
+	return checkStateFile(f, info.Size())
+}
+
+// stateLockTimeout is how long a run waits for another to release a state
+// file. An account's labels file is held only for a transaction, and waited
+// for longer.
+const (
+	stateLockTimeout   = 300 * time.Millisecond
+	accountLockTimeout = 30 * time.Second
+)
+
+// stateOwner names the run that holds the state file, from what it wrote
+// next to it.
+func stateOwner(path string) string {
+	owner, err := os.ReadFile(path + ".pid")
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Sprintf("its owner is unknown: %s.pid is missing", path)
+	case err != nil:
+		return fmt.Sprintf("its owner is unknown: %v", err)
+	case len(bytes.TrimSpace(owner)) == 0:
+		return fmt.Sprintf("its owner is unknown: %s.pid is empty", path)
+	}
+	return string(bytes.TrimSpace(owner))
+}
+
+// DamagedStateError is a state file that cannot be trusted: cut short,
+// overwritten, or with pages that do not hold together. It is found when
+// the state is opened, before anything is sent; a run that meets it later
+// stops with an error that wraps it.
+type DamagedStateError struct {
+	Path    string
+	Problem string
+}
+
+func (e *DamagedStateError) Error() string {
+	return fmt.Sprintf("the state file %s is damaged (%s); move it aside (mv %s %s.damaged) and run again: "+
+		"that run sends every row again, which is harmless (contacts the provider already holds are updated)",
+		e.Path, e.Problem, e.Path, e.Path)
+}
+
+// protect runs fn, which reads or writes a bbolt file, and turns what bbolt
+// does on a damaged file into an error: a panic (its assertions), or a
+// fault on its memory map (a file cut short while mapped), which
+// SetPanicOnFault makes a panic on this goroutine instead of a crash.
+func protect(fn func() error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if p := recover(); p != nil {
+			err = &damaged{problem: fmt.Sprintf("bbolt failed on it: %v", p), panicked: true}
+		}
+	}()
+	return fn()
+}
+
+// guard runs fn under protect and names the file in what goes wrong.
+func (s *boltStore) guard(fn func() error) error {
+	if de := s.wedged.Load(); de != nil {
+		return de
+	}
+	err := protect(fn)
+	var d *damaged
+	if !errors.As(err, &d) {
+		return err
+	}
+	de := &DamagedStateError{Path: s.path, Problem: d.problem}
+	if d.panicked {
+		s.wedged.CompareAndSwap(nil, de)
+	}
+	return de
+}
+
+// view and update are bbolt's transactions under guard.
+func (s *boltStore) view(fn func(*bolt.Tx) error) error {
+	return s.guard(func() error { return s.db.View(fn) })
+}
+
+func (s *boltStore) update(fn func(*bolt.Tx) error) error {
+	return s.guard(func() error { return s.db.Update(fn) })
+}
+
+// Close folds the journal into the tree and closes the file.
+func (s *boltStore) Close() error {
+	if s.empty {
+		return nil
+	}
+	var err error
+	if !s.readOnly {
+		err = s.fold()
+	}
+	if cerr := s.release(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// release closes the file, and removes the name of the run that held it.
+func (s *boltStore) release() error {
+	if !s.readOnly {
+		os.Remove(s.path + ".pid")
+	}
+	if s.wedged.Load() != nil {
+		// bbolt's Close could wait for good on a lock that a failed write
+		// left held.
+		return letGo(s.file)
+	}
+	return s.db.Close()
+}
+
+// letGo closes a state file bbolt cannot close, and releases the lock on
+// it; the memory map bbolt made of it stays until the program ends.
+func letGo(f *os.File) error {
+	return errors.Join(unlockFile(f), f.Close())
+}
+
+// fold applies the journal to the tree, in key order, the later write of a
+// number winning, then empties the journal. The writes go in transactions of
+// foldChunk consecutive keys, each touching one stretch of the tree, so that
+// bbolt never holds the whole tree in memory; a crash part-way leaves the
+// journal whole, and folding it again writes the same values.
+func (s *boltStore) fold() error {
+	return s.guard(s.foldJournal)
+}
+
+func (s *boltStore) foldJournal() error {
+	all, err := s.journalWrites()
+	if err != nil || len(all) == 0 {
+		return err
+	}
+	for chunk := range slices.Chunk(all, foldChunk) {
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			b := tx.Bucket(s.bucket)
+			var k [8]byte
+			for _, w := range chunk {
+				binary.BigEndian.PutUint64(k[:], w.Key)
+				var err error
+				if w.Delete {
+					err = b.Delete(k[:])
+				} else {
+					err = b.Put(k[:], encodeRecord(w.Record))
+				}
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(s.journal); err != nil {
+			return err
+		}
+		_, err := tx.CreateBucket(s.journal)
+		return err
+	})
+}
+
+// journalWrites reads the journal: each number's last write, in key order.
+func (s *boltStore) journalWrites() ([]Write, error) {
+	var all []Write
+	err := s.db.View(func(tx *bolt.Tx) error {
+		j := tx.Bucket(s.journal)
+		if j == nil {
+			return nil
+		}
+		// Counted first: growing a slice of a million writes by doubling
+		// held two copies of it at once.
+		n := 0
+		if err := j.ForEach(func(_, v []byte) error {
+			c, err := countWrites(v)
+			n += c
+			return err
+		}); err != nil {
+			return err
+		}
+		all = make([]Write, 0, n)
+		return j.ForEach(func(_, v []byte) error {
+			var err error
+			all, err = decodeWrites(all, v)
+			return err
+		})
+	})
+	if err != nil || len(all) == 0 {
+		return nil, err
+	}
+	// A stable sort keeps journal order among writes of one number; the
+	// last of them is the one kept.
+	slices.SortStableFunc(all, func(a, b Write) int { return cmp.Compare(a.Key, b.Key) })
+	last := all[:0]
+	for i, w := range all {
+		if i+1 == len(all) || all[i+1].Key != w.Key {
+			last = append(last, w)
+		}
+	}
+	return last, nil
+}
+
+// readJournal keeps, in a read-only state, what the journal of a killed
+// run holds, so that lookups see what the next run will have folded.
+func (s *boltStore) readJournal() error {
+	return s.guard(func() error {
+		all, err := s.journalWrites()
+		if err != nil || len(all) == 0 {
+			return err
+		}
+		s.overlay = make(map[uint64]Write, len(all))
+		for _, w := range all {
+			s.overlay[w.Key] = w
+		}
+		return nil
+	})
+}
+
+// foldChunk is how many numbers one folding transaction writes.
+const foldChunk = 20_000
+
+func (s *boltStore) Lookup(keys []uint64, out []Record) error {
+	clear(out)
+	if s.empty {
+		return nil
+	}
+	return s.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(s.bucket)
+		if b == nil {
+			return nil
+		}
+		var k [8]byte
+		for i, key := range keys {
+			if w, ok := s.overlay[key]; ok {
+				if !w.Delete {
+					out[i] = w.Record
+				}
+				continue
+			}
+			binary.BigEndian.PutUint64(k[:], key)
+			out[i], _ = decodeRecord(b.Get(k[:]))
+		}
+		return nil
+	})
+}
+
+// Commit writes the account's labels, then journals the target's changes,
+// each in one transaction.
+func (s *boltStore) Commit(writes []Write, labels []LabelWrite) error {
+	if s.readOnly {
+		return errors.New("a read-only state is never written")
+	}
+	if len(labels) > 0 {
+		if err := s.writeLabels(labels); err != nil {
+			return err
+		}
+	}
+	if len(writes) == 0 {
+		return nil
+	}
+	err := s.update(func(tx *bolt.Tx) error {
+		j := tx.Bucket(s.journal)
+		seq, err := j.NextSequence()
+		if err != nil {
+			return err
+		}
+		var k [8]byte
+		binary.BigEndian.PutUint64(k[:], seq)
+		return j.Put(k[:], encodeWrites(writes))
+	})
+	var de *DamagedStateError
+	if errors.As(err, &de) {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("writing the state file %s: %w", s.path, err)
+	}
+	return nil
+}
+
+func (s *boltStore) Sent(fn func(key uint64, r Record)) error {
+	if s.empty {
+		return nil
+	}
+	var sent []uint64
+	err := s.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(s.bucket)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			key := binary.BigEndian.Uint64(k)
+			if w, ok := s.overlay[key]; ok {
+				if !w.Delete && w.Record.Sent() {
+					fn(key, w.Record)
+				}
+				return nil
+			}
+			if r, ok := decodeRecord(v); ok && r.Sent() && len(k) == 8 {
+				fn(key, r)
+				sent = append(sent, key)
+			}
+			return nil
+		})
+	})
+	if err != nil || len(s.overlay) == 0 {
+		return err
+	}
+	// What the journal holds and the tree does not yet, in key order too.
+	var extra []uint64
+	for k, w := range s.overlay {
+		if !w.Delete && w.Record.Sent() {
+			if _, found := slices.BinarySearch(sent, k); !found {
+				extra = append(extra, k)
+			}
+		}
+	}
+	slices.Sort(extra)
+	for _, k := range extra {
+		fn(k, s.overlay[k].Record)
+	}
+	return nil
+}
+
+// withAccount runs fn on the account's labels file, opened for it alone:
+// the account's other lists may be imported at the same time.
+func (s *boltStore) withAccount(write bool, fn func(b *bolt.Bucket) error) error {
+	s.accountsMu.Lock()
+	defer s.accountsMu.Unlock()
+	if !write {
+		if _, err := os.Stat(s.accounts); errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+	}
+	db, file, err := openAccount(s.accounts, !write)
+	if err != nil {
+		return err
+	}
+	other := &boltStore{db: db, file: file, path: s.accounts}
+	err = other.guard(func() error {
+		if write {
+			return db.Update(func(tx *bolt.Tx) error {
+				b, err := tx.CreateBucketIfNotExists(labelsBucket)
+				if err != nil {
+					return err
+				}
+				return fn(b)
+			})
+		}
+		return db.View(func(tx *bolt.Tx) error { return fn(tx.Bucket(labelsBucket)) })
+	})
+	return errors.Join(err, other.release())
+}
+
+// openAccount opens an account's labels file, waiting for the run that
+// holds it for a transaction.
+func openAccount(path string, readOnly bool) (*bolt.DB, *os.File, error) {
+	deadline := time.Now().Add(accountLockTimeout)
+	for {
+		db, file, err := openFile(path, readOnly)
+		if !errors.Is(err, boltErrors.ErrTimeout) || time.Now().After(deadline) {
+			if errors.Is(err, boltErrors.ErrTimeout) {
+				err = fmt.Errorf("the labels file %s stayed in use by another run (%s)", path, stateOwner(path))
+			}
+			return db, file, err
+		}
+	}
+}
+
+func (s *boltStore) Labels(keys []uint64, out []string) error {
+	clear(out)
+	if s.accounts == "" {
+		return nil
+	}
+	return s.withAccount(false, func(b *bolt.Bucket) error {
+		if b == nil {
+			return nil
+		}
+		var k [8]byte
+		for i, key := range keys {
+			binary.BigEndian.PutUint64(k[:], key)
+			out[i] = string(b.Get(k[:]))
+		}
+		return nil
+	})
+}
+
+func (s *boltStore) writeLabels(labels []LabelWrite) error {
+	return s.withAccount(true, func(b *bolt.Bucket) error {
+		var k [8]byte
+		for _, w := range labels {
+			binary.BigEndian.PutUint64(k[:], w.Key)
+			var err error
+			if w.Labels == "" {
+				err = b.Delete(k[:])
+			} else {
+				err = b.Put(k[:], []byte(w.Labels))
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (s *boltStore) Download(url string) (Download, error) {
+	var d Download
+	if s.empty {
+		return d, nil
+	}
+	err := s.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(downloadsBucket)
+		if b == nil {
+			return nil
+		}
+		if v := b.Get(urlDigest(url)); v != nil {
+			return json.Unmarshal(v, &d)
+		}
+		return nil
+	})
+	if err != nil {
+		return Download{}, fmt.Errorf("reading the state file %s: %w", s.path, err)
+	}
+	return d, nil
+}
+
+func (s *boltStore) SetDownload(url string, d *Download) error {
+	if s.readOnly {
+		return errors.New("a read-only state is never written")
+	}
+	return s.update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(downloadsBucket)
+		if err != nil {
+			return err
+		}
+		if d == nil {
+			return b.Delete(urlDigest(url))
+		}
+		data, err := json.Marshal(d)
+		if err != nil {
+			return err
+		}
+		return b.Put(urlDigest(url), data)
+	})
+}
+
+// encodeWrites packs writes as key (8 bytes), length (uvarint), then the
+// record, or length 0 for a deletion.
+func encodeWrites(writes []Write) []byte {
+	b := make([]byte, 0, len(writes)*24)
+	for _, w := range writes {
+		b = binary.BigEndian.AppendUint64(b, w.Key)
+		var rec []byte
+		if !w.Delete {
+			rec = encodeRecord(w.Record)
+		}
+		b = binary.AppendUvarint(b, uint64(len(rec)))
+		b = append(b, rec...)
+	}
+	return b
+}
+
+// errJournalRecord is a journal record that does not decode: only damage
+// to the file makes one.
+var errJournalRecord = &damaged{problem: "a record of its journal is unreadable"}
+
+// countWrites counts the writes of one journal record.
+func countWrites(b []byte) (int, error) {
+	n := 0
+	for len(b) > 0 {
+		if len(b) < 9 {
+			return 0, errJournalRecord
+		}
+		size, w := binary.Uvarint(b[8:])
+		if w <= 0 || uint64(len(b)-8-w) < size {
+			return 0, errJournalRecord
+		}
+		b = b[8+w+int(size):]
+		n++
+	}
+	return n, nil
+}
+
+// decodeWrites appends the writes of one journal record to out.
+func decodeWrites(out []Write, b []byte) ([]Write, error) {
+	for len(b) > 0 {
+		if len(b) < 9 {
+			return nil, errJournalRecord
+		}
+		w := Write{Key: binary.BigEndian.Uint64(b)}
+		n, size := binary.Uvarint(b[8:])
+		if size <= 0 || uint64(len(b)-8-size) < n {
+			return nil, errJournalRecord
+		}
+		b = b[8+size:]
+		if n == 0 {
+			w.Delete = true
+		} else {
+			var ok bool
+			if w.Record, ok = decodeRecord(b[:n]); !ok {
+				return nil, errJournalRecord
+			}
+		}
+		b = b[n:]
+		out = append(out, w)
+	}
+	return out, nil
+}
+
+func encodeRecord(r Record) []byte {
+	extra := r.ID
+	if r.Kind == Rejected {
+		extra = r.Reason
+	}
+	b := make([]byte, 9, 9+len(extra))
+	b[0] = byte(r.Kind)
+	binary.BigEndian.PutUint64(b[1:9], r.Fingerprint)
+	return append(b, extra...)
+}
+
+func decodeRecord(v []byte) (Record, bool) {
+	if len(v) < 9 {
+		return Record{}, false
+	}
+	r := Record{Kind: Kind(v[0]), Fingerprint: binary.BigEndian.Uint64(v[1:9])}
+	switch r.Kind {
+	case Added, Updated:
+		r.ID = string(v[9:])
+	case Rejected:
+		r.Reason = string(v[9:])
+	default:
+		return Record{}, false
+	}
+	return r, true
+}
+
+// carryOver copies, the first time a target's file is made, what a state
+// file of an older contactsync held of the target: its records (with its
+// journal folded in), its downloads, and its account's labels. The old file
+// is only read.
+func carryOver(legacy, path string, t Target, o Options) error {
+	// legacy is --state FILE itself, which an older contactsync wrote.
+	if _, err := os.Stat(path); err == nil {
+		return nil // carried over already, or never needed
+	}
+	info, err := os.Stat(legacy)
+	if err != nil || !info.Mode().IsRegular() {
+		return nil // no older state file
+	}
+	old, err := openTarget(legacy, t, Options{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("reading the state of an older contactsync in %s: %w", legacy, err)
+	}
+	defer old.release()
+	name := t.Provider + "\x00" + t.Account + "\x00" + t.List
+	var records []Write
+	var downloads [][2][]byte
+	var labels []LabelWrite
+	err = old.view(func(tx *bolt.Tx) error {
+		if b := tx.Bucket([]byte(name)); b != nil {
+			if err := b.ForEach(func(k, v []byte) error {
+				if r, ok := decodeRecord(v); ok && len(k) == 8 {
+					records = append(records, Write{Key: binary.BigEndian.Uint64(k), Record: r})
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		if j := tx.Bucket([]byte(name + "\x00journal")); j != nil {
+			if err := j.ForEach(func(_, v []byte) error {
+				var err error
+				records, err = decodeWrites(records, v)
+				return err
+			}); err != nil {
+				return err
+			}
+		}
+		if b := tx.Bucket([]byte("sources")); b != nil {
+			prefix := []byte(name + "\x00")
+			c := b.Cursor()
+			for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+				downloads = append(downloads, [2][]byte{bytes.Clone(k[len(prefix):]), bytes.Clone(v)})
+			}
+		}
+		if b := tx.Bucket([]byte(t.Provider + "\x00" + t.Account + "\x00\x00labels")); b != nil {
+			return b.ForEach(func(k, v []byte) error {
+				if len(k) == 8 {
+					labels = append(labels, LabelWrite{Key: binary.BigEndian.Uint64(k), Labels: string(v)})
+				}
+				return nil
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reading the state of an older contactsync in %s: %w", legacy, err)
+	}
+	if len(records) == 0 && len(downloads) == 0 && len(labels) == 0 {
+		return nil
+	}
+	s, err := openTarget(path, t, o)
+	if err != nil {
+		return err
+	}
+	s.accounts = accountFile(legacy, t)
+	if len(labels) > 0 {
+		if _, err := os.Stat(s.accounts); errors.Is(err, fs.ErrNotExist) {
+			if err := s.writeLabels(labels); err != nil {
+				return errors.Join(err, s.release())
+			}
+		}
+	}
+	err = s.update(func(tx *bolt.Tx) error {
+		j := tx.Bucket(s.journal)
+		var k [8]byte
+		binary.BigEndian.PutUint64(k[:], 1)
+		if err := j.Put(k[:], encodeWrites(records)); err != nil {
+			return err
+		}
+		b, err := tx.CreateBucketIfNotExists(downloadsBucket)
+		if err != nil {
+			return err
+		}
+		for _, d := range downloads {
+			if err := b.Put(d[0], d[1]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return errors.Join(err, s.release())
+	}
+	if o.Logger != nil {
+		o.Logger.Info("carried the state of an older contactsync over", "from", legacy, "to", path, "numbers", len(records))
+	}
+	return s.Close() // folds what was carried over
+}

@@ -1,0 +1,121 @@
+package state
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// What a run confirmed is in the journal; a run killed before folding it
+// leaves it there, and the next run folds it when it opens the state (a dry
+// run, which writes nothing, reads it too).
+func TestJournalSurvivesACrash(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	s, err := openState(path, "p", "a", "l", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := Record{Kind: Added, Fingerprint: 7, ID: "42"}
+	refused := Record{Kind: Rejected, Fingerprint: 9, Reason: "invalid_phone"}
+	if err := s.commitWrites([]Write{{Key: 1, Record: sent}, {Key: 2, Record: sent}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.commitWrites([]Write{{Key: 2, Delete: true}, {Key: 3, Record: refused}, {Key: 1, Record: refused}}); err != nil {
+		t.Fatal(err)
+	}
+	s.db.Close() // killed: no fold
+	os.Remove(path + ".pid")
+
+	for _, ro := range []bool{true, false} {
+		s, err := openTarget(path, Target{"p", "a", "l"}, Options{ReadOnly: ro})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]Record, 5)
+		if err := s.Lookup([]uint64{0, 1, 2, 3, 4}, got); err != nil {
+			t.Fatal(err)
+		}
+		if want := []Record{{}, refused, {}, refused, {}}; !slices.Equal(got, want) {
+			t.Fatalf("read-only %v: after the crash the state holds %+v", ro, got)
+		}
+		s.Close()
+	}
+}
+
+func TestJournalEncoding(t *testing.T) {
+	writes := []Write{{Key: 1 << 60, Record: Record{Kind: Added, Fingerprint: 1, ID: "abc"}}, {Key: 3, Delete: true},
+		{Key: 5, Record: Record{Kind: Updated, Fingerprint: 3, ID: "x"}},
+		{Key: 4, Record: Record{Kind: Rejected, Fingerprint: 2, Reason: "opted_out"}}}
+	if n, err := countWrites(encodeWrites(writes)); n != 4 || err != nil {
+		t.Fatalf("count %d %v", n, err)
+	}
+	got, err := decodeWrites(nil, encodeWrites(writes))
+	if err != nil || !slices.Equal(got, writes) {
+		t.Fatalf("%+v %v", got, err)
+	}
+	if _, err := decodeWrites(nil, encodeWrites(writes)[:12]); err == nil {
+		t.Fatal("a truncated record was read")
+	}
+}
+
+// A state file in use names the run that holds it, or says that it cannot
+// tell, and which file should have said.
+func TestStateInUseOwner(t *testing.T) {
+	tests := []struct {
+		name  string
+		owner func(pid string) error // what became of the holder's .pid file
+		want  string
+	}{
+		{"named", func(string) error { return nil }, "(nightly, started "},
+		{"missing", os.Remove, "(its owner is unknown: %s.pid is missing)"},
+		{"empty", func(pid string) error { return os.WriteFile(pid, nil, 0o600) }, "(its owner is unknown: %s.pid is empty)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "state.db")
+			holder, err := openTarget(path, Target{"p", "a", "l"}, Options{Owner: "nightly"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer holder.Close()
+			if err := tt.owner(path + ".pid"); err != nil {
+				t.Fatal(err)
+			}
+			_, err = openState(path, "p", "a", "l", slog.New(slog.DiscardHandler))
+			want := tt.want
+			if strings.Contains(want, "%s") {
+				want = fmt.Sprintf(want, path)
+			}
+			if err == nil || !strings.Contains(err.Error(), "the state file "+path+" is in use by another run "+want) {
+				t.Fatalf("err = %v, want %q", err, want)
+			}
+		})
+	}
+}
+
+// A .pid file that cannot be written is said, not swallowed; the run goes
+// on, and a second run says that the owner is unknown.
+func TestStateOwnerNotWritten(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	if err := os.Mkdir(path+".pid", 0o700); err != nil { // no file can be written there
+		t.Fatal(err)
+	}
+	var logged bytes.Buffer
+	holder, err := openState(path, "p", "a", "l", slog.New(slog.NewTextHandler(&logged, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	if !strings.Contains(logged.String(), "cannot name this run as the state file's owner") {
+		t.Fatalf("logged %q", logged.String())
+	}
+	_, err = openState(path, "p", "a", "l", slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), "is in use by another run (its owner is unknown: ") || !strings.Contains(err.Error(), path+".pid") {
+		t.Fatalf("err = %v", err)
+	}
+}
