@@ -119,7 +119,11 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	interactive := isTerminal(stderr)
 	opts.Logger = newLogger(flagValue(flags, "log-format"), stderr, interactive)
-	opts.Progress = flagValue(flags, "quiet") != "true" && interactive
+	quiet := flagValue(flags, "quiet") == "true"
+	opts.Progress = !quiet && interactive
+	if quiet || interactive {
+		opts.StatsInterval = 0 // the progress line says it all on a terminal
+	}
 
 	report, err := importer.Run(ctx, opts)
 	if report != nil {
@@ -218,7 +222,8 @@ func parseImportFlags(args []string) (importer.Options, *flag.FlagSet, error) {
 	fs.IntVar(&o.MaxStreak, "max-streak", importer.DefaultMaxStreak, "stop (exit 3) once the provider has refused N contacts in a row for one reason, accepting none between; 0 = never")
 	fs.String("config", "", "credentials file, one section per provider, readable only by its owner (default: $XDG_CONFIG_HOME/contactsync/config.yaml)")
 	fs.StringVar(&logFormat, "log-format", "text", "log lines on stderr as text or json")
-	fs.Bool("quiet", false, "no progress bar")
+	fs.Bool("quiet", false, "no progress line, and no stats lines")
+	fs.DurationVar(&o.StatsInterval, "stats-interval", time.Minute, "when stderr is not a terminal (cron), log a progress line this often; 0 = never")
 	fs.Usage = func() { importUsage(fs) }
 
 	files, err := parseInterspersed(fs, args)

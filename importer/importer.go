@@ -89,7 +89,10 @@ type Options struct {
 	Stdout   io.Writer
 	Stderr   io.Writer
 	Logger   *slog.Logger
-	Progress bool // show the progress bar on Stderr
+	Progress bool // show the progress line on Stderr, a terminal
+	// StatsInterval, without Progress, logs a progress line this often (0:
+	// never): for cron, where stderr is not a terminal.
+	StatsInterval time.Duration
 }
 
 // RetryPolicy is the one retry policy of the program: exponential backoff
@@ -228,6 +231,10 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 			r.close()
 		}
 	}()
+	if r.progress = newProgress(opts); r.progress != nil {
+		opts.Logger = r.progress.guard(opts.Logger)
+		r.opts.Logger = opts.Logger
+	}
 
 	creds := opts.Credentials
 	if !opts.DryRun {
@@ -305,9 +312,6 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 		if r.rejects, err = newRejectsWriter(opts.RejectsFile, rd.Header(), rd.Delimiter(), rd.Cells); err != nil {
 			return nil, usagef("cannot write the rejects file: %w", err)
 		}
-	}
-	if opts.Progress {
-		r.progress = newProgress(opts.Stderr)
 	}
 	return r, nil
 }
