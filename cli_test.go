@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -84,5 +86,45 @@ func TestStatsLines(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The summary's headline says what happened; after rejects without
+// --rejects it says how to see them; after an interrupt without a state, it
+// says that running again sends everything again.
+func TestSummaryAdvice(t *testing.T) {
+	code, stdout, _ := cli(t, nil, "import", "samples/contacts.csv", "--provider", "octopush", "--sandbox", "--list", "customers", "--region", "FR")
+	if code != exitRowsFailed || !strings.HasPrefix(stdout, "8 added, 1 skipped, 1 rejected of 10 rows\n") ||
+		!strings.Contains(stdout, "run again with --rejects FILE") {
+		t.Errorf("exit %d:\n%s", code, stdout)
+	}
+	rejects := filepath.Join(t.TempDir(), "rejects.csv")
+	if _, stdout, _ = cli(t, nil, "import", "samples/contacts.csv", "--provider", "octopush", "--sandbox", "--list", "customers",
+		"--region", "FR", "--rejects", rejects); strings.Contains(stdout, "--rejects") {
+		t.Errorf("advice to use --rejects with --rejects:\n%s", stdout)
+	}
+
+	s := subjectNamed(t, "octopush")
+	reached := make(chan struct{})
+	srv := s.serve(t, providers.SandboxOptions{Faults: providers.Faults{Latency: 5 * time.Millisecond}},
+		countRequests(5, func() { close(reached) }))
+	file := s.file(t, 300, nil, nil)
+	cmd := exec.Command(os.Args[0], "import", file, "--provider", s.name, "--list", s.list, "--region", s.region,
+		"--endpoint", srv.url, "--state", "none", "--rate", "0", "--workers", "1", "--batch-size", "3", "--quiet")
+	cmd.Env = append(os.Environ(), "CONTACTSYNC_RUN_MAIN=1")
+	for k, v := range srv.sb.Credentials() {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var out strings.Builder
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	<-reached
+	cmd.Process.Signal(syscall.SIGINT)
+	cmd.Wait()
+	if cmd.ProcessState.ExitCode() != exitInterrupted || !strings.HasPrefix(out.String(), "Interrupted: ") ||
+		!strings.Contains(out.String(), "Running again sends every row again, those added included: without a state (--state none)") {
+		t.Errorf("exit %d:\n%s", cmd.ProcessState.ExitCode(), out.String())
 	}
 }

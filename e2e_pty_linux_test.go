@@ -84,11 +84,17 @@ func lines(out []byte) []string {
 }
 
 // The progress line fits the terminal: nothing written to a terminal of 80
-// columns (or 120) is wider, and the line says how far the run is.
+// columns (or 120) is wider, and the line says how far the run is. The
+// summary on the terminal is not followed by the summary log line, even
+// with JSON logs.
 func TestProgressFitsTheTerminal(t *testing.T) {
 	s := subjectNamed(t, "octopush")
-	for _, cols := range []uint16{80, 120} {
-		t.Run(fmt.Sprint(cols), func(t *testing.T) {
+	for _, tt := range []struct {
+		cols  uint16
+		flags []string
+	}{{80, nil}, {120, nil}, {80, []string{"--log-format", "json"}}} {
+		cols := tt.cols
+		t.Run(fmt.Sprint(cols, tt.flags), func(t *testing.T) {
 			sc := &screen{want: " added", seen: make(chan struct{}), ended: make(chan struct{})}
 			// The second request waits until the terminal shows a line with
 			// the first batch's contacts added: a progress line, drawn while
@@ -105,6 +111,7 @@ func TestProgressFitsTheTerminal(t *testing.T) {
 			master, tty := openPTY(t, cols)
 			cmd := exec.Command(os.Args[0], "import", file, "--provider", s.name, "--list", s.list, "--region", s.region,
 				"--endpoint", srv.url, "--state", "none", "--rate", "0", "--workers", "1", "--batch-size", "100")
+			cmd.Args = append(cmd.Args, tt.flags...)
 			cmd.Env = append(os.Environ(), "CONTACTSYNC_RUN_MAIN=1")
 			for k, v := range srv.sb.Credentials() {
 				cmd.Env = append(cmd.Env, k+"="+v)
@@ -134,6 +141,9 @@ func TestProgressFitsTheTerminal(t *testing.T) {
 				t.Fatalf("no progress line with a percentage, a rate, an ETA and the rows added:\n%q", sc.out)
 			}
 			t.Logf("progress line, %d columns:\n%s", utf8.RuneCountInString(shown), shown)
+			if strings.Contains(string(sc.out), "summary") || !strings.Contains(string(sc.out), "2,000 added of 2,000 rows") {
+				t.Errorf("not the summary alone:\n%s", sc.out)
+			}
 			if cmd.ProcessState.ExitCode() != exitOK {
 				t.Fatalf("exit %d:\n%s", cmd.ProcessState.ExitCode(), sc.out)
 			}

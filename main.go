@@ -119,6 +119,7 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	interactive := isTerminal(stderr)
 	opts.Logger = newLogger(flagValue(flags, "log-format"), stderr, interactive)
+	opts.TerminalSummary = interactive && isTerminal(stdout)
 	quiet := flagValue(flags, "quiet") == "true"
 	opts.Progress = !quiet && interactive
 	if quiet || interactive {

@@ -90,6 +90,9 @@ type Options struct {
 	Stderr   io.Writer
 	Logger   *slog.Logger
 	Progress bool // show the progress line on Stderr, a terminal
+	// TerminalSummary says a person reads Summary on the terminal that
+	// shows the log: the summary log line would repeat it.
+	TerminalSummary bool
 	// StatsInterval, without Progress, logs a progress line this often (0:
 	// never): for cron, where stderr is not a terminal.
 	StatsInterval time.Duration
@@ -268,6 +271,7 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 		}
 	}
 	r.report.Provider, r.report.List, r.report.Mode, r.report.DryRun = reg.Name, opts.List, string(opts.Mode), opts.DryRun
+	r.report.rejectsFile, r.report.forgetful = opts.RejectsFile != "", forgetful(opts)
 	if err = r.openFile(); err != nil {
 		return nil, err
 	}
@@ -352,8 +356,12 @@ func (r *run) close() {
 	}
 }
 
-// logSummary writes the run's last log line, for cron.
+// logSummary writes the run's last log line, for cron; not when a person
+// reads the summary on the same terminal.
 func (r *run) logSummary() {
+	if r.opts.TerminalSummary {
+		return
+	}
 	rep := r.report
 	level := slog.LevelInfo
 	if rep.Stopped != "" {
@@ -366,6 +374,17 @@ func (r *run) logSummary() {
 }
 
 func stateEnabled(path string) bool { return path != "" && path != "none" }
+
+// forgetful says why a rerun cannot skip what this run sent, if it cannot.
+func forgetful(o Options) string {
+	switch {
+	case o.Sandbox:
+		return "the sandbox forgets what it received when the run ends"
+	case !stateEnabled(o.StateFile):
+		return "without a state (--state none), nothing remembers what was sent"
+	}
+	return ""
+}
 
 func checkOptions(o *Options, caps providers.Capabilities) error {
 	if o.List == "" {
