@@ -128,3 +128,51 @@ func TestSummaryAdvice(t *testing.T) {
 		t.Errorf("exit %d:\n%s", cmd.ProcessState.ExitCode(), out.String())
 	}
 }
+
+// Numeric flags out of range are refused (exit 2), naming the flag, its
+// value and the range; a batch size above the provider's maximum is lowered
+// to it, and the run says so.
+func TestNumericFlags(t *testing.T) {
+	good := filepath.Join(t.TempDir(), "good.csv")
+	os.WriteFile(good, []byte("phone\n+33612345678\n"), 0o644)
+	tests := []struct {
+		flags []string
+		want  string // in stderr; "" when the run goes on
+	}{
+		{[]string{"--rate", "-1"}, "--rate -1 is out of range: use 0 (no client-side limit) or more requests per second"},
+		{[]string{"--rate", "-0.5"}, "--rate -0.5 is out of range"},
+		{[]string{"--burst", "-1"}, "--burst -1 is out of range: use 0"},
+		{[]string{"--batch-size", "0"}, "--batch-size 0 is out of range: use 1 or more contacts per request"},
+		{[]string{"--batch-size", "-3"}, "--batch-size -3 is out of range"},
+		{[]string{"--workers", "0"}, "--workers 0 is out of range: use 1 to 256"},
+		{[]string{"--workers", "257"}, "--workers 257 is out of range: use 1 to 256"},
+		{[]string{"--retries", "0"}, "--retries 0 is out of range: use 1 or more"},
+		{[]string{"--max-errors", "-1"}, "--max-errors -1 is out of range"},
+		{[]string{"--timeout", "0s"}, "--timeout 0s is out of range: use a duration above 0"},
+		{[]string{"--stats-interval", "-1s"}, "--stats-interval -1s is out of range"},
+		{[]string{"--rate", "0", "--burst", "0", "--workers", "256", "--batch-size", "1", "--max-errors", "0", "--stats-interval", "0"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.flags, " "), func(t *testing.T) {
+			args := append([]string{"import", good, "--provider", "octopush", "--list", "l", "--sandbox", "--quiet"}, tt.flags...)
+			code, stdout, stderr := cli(t, nil, args...)
+			switch {
+			case tt.want == "" && code != exitOK:
+				t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+			case tt.want != "" && (code != exitUsage || !strings.Contains(stderr, tt.want)):
+				t.Fatalf("exit %d, stderr\n%s\nwant exit 2 and %q", code, stderr, tt.want)
+			}
+		})
+	}
+
+	for provider, want := range map[string]string{
+		"octopush": "--batch-size 500 is more than octopush takes in one request: batches of 200 are sent",
+		"avosms":   "--batch-size 500 is more than avosms takes in one request: one contact per request",
+	} {
+		code, stdout, stderr := cli(t, nil, "import", "samples/contacts.csv", "--provider", provider, "--list", "1001",
+			"--region", "FR", "--sandbox", "--batch-size", "500")
+		if code != exitRowsFailed || !strings.Contains(stderr, want) {
+			t.Errorf("exit %d\n%s\n%s\nwant %q", code, stdout, stderr, want)
+		}
+	}
+}

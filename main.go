@@ -239,6 +239,9 @@ func parseImportFlags(args []string) (importer.Options, *flag.FlagSet, error) {
 	case logFormat != "text" && logFormat != "json":
 		return o, fs, fmt.Errorf("--log-format must be text or json")
 	}
+	if err := checkNumbers(fs); err != nil {
+		return o, fs, err
+	}
 	o.File = files[0]
 	o.FixedPace = !adaptive
 	o.Mode = providers.Mode(mode)
@@ -247,6 +250,58 @@ func parseImportFlags(args []string) (importer.Options, *flag.FlagSet, error) {
 	}
 	o.Delimiter, err = parseDelimiter(delimiter)
 	return o, fs, err
+}
+
+// numberRanges are the values the numeric flags accept, when given: a flag
+// left out keeps its default, which may lie outside (--rate's -1 stands for
+// the provider's).
+var numberRanges = []struct {
+	flag     string
+	min, max float64 // max 0: no maximum
+	minOpen  bool    // min itself is refused
+	allowed  string
+}{
+	{"rate", 0, 0, false, "0 (no client-side limit) or more requests per second"},
+	{"burst", 0, 0, false, "0 (the provider's default) or more requests"},
+	{"workers", 1, 256, false, "1 to 256 requests in flight"},
+	{"batch-size", 1, 0, false, "1 or more contacts per request (more than the provider takes is lowered to its maximum)"},
+	{"retries", 1, 0, false, "1 or more sends of a request, the first included"},
+	{"max-errors", 0, 0, false, "0 (no limit) or more rows"},
+	{"max-streak", 0, 0, false, "0 (never stop) or more contacts"},
+	{"retry-wait", 0, 0, true, "a duration above 0, such as 1s"},
+	{"timeout", 0, 0, true, "a duration above 0, such as 1m"},
+	{"stats-interval", 0, 0, false, "0 (never) or a duration, such as 1m"},
+}
+
+// checkNumbers refuses a numeric flag given out of its range, naming the
+// flag, its value and the range.
+func checkNumbers(fs *flag.FlagSet) error {
+	var errs []error
+	fs.Visit(func(f *flag.Flag) {
+		for _, r := range numberRanges {
+			if r.flag != f.Name {
+				continue
+			}
+			v := numberOf(f.Value)
+			if v < r.min || v == r.min && r.minOpen || r.max > 0 && v > r.max {
+				errs = append(errs, fmt.Errorf("--%s %s is out of range: use %s", f.Name, f.Value, r.allowed))
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// numberOf reads a numeric flag's value; a duration in seconds.
+func numberOf(v flag.Value) float64 {
+	switch g := v.(flag.Getter).Get().(type) {
+	case int:
+		return float64(g)
+	case float64:
+		return g
+	case time.Duration:
+		return g.Seconds()
+	}
+	panic(fmt.Sprintf("numberOf: %T is not a number", v))
 }
 
 // parseInterspersed parses flags that may come before or after the

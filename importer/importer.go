@@ -165,9 +165,13 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, &UsageError{Err: err}
 	}
+	asked := opts.BatchSize
 	opts.applyDefaults(reg.Capabilities)
 	if err := checkOptions(&opts, reg.Capabilities); err != nil {
 		return nil, err
+	}
+	if asked > opts.BatchSize {
+		opts.Logger.Warn(fmt.Sprintf("--batch-size %d is more than %s takes in one request: %s", asked, reg.Name, batchNote(reg.Capabilities.MaxBatch)))
 	}
 	r, err := prepare(ctx, opts, reg)
 	if err != nil {
@@ -371,6 +375,14 @@ func (r *run) logSummary() {
 		"rows", rep.Rows, "added", rep.Added, "updated", rep.Updated, "skipped", rep.Skipped, "rejected", rep.Rejected,
 		"failed", rep.Failed, "deleted", rep.Deleted, "requests", rep.Requests, "retries", rep.Retries,
 		"duration_seconds", rep.DurationSeconds, "stopped", rep.Stopped, "source_unchanged", rep.SourceUnchanged)
+}
+
+// batchNote says what batches a provider is sent.
+func batchNote(maxBatch int) string {
+	if maxBatch == 1 {
+		return "one contact per request (its API has no batch endpoint)"
+	}
+	return fmt.Sprintf("batches of %d are sent", maxBatch)
 }
 
 func stateEnabled(path string) bool { return path != "" && path != "none" }
