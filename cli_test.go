@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"testing"
@@ -174,5 +175,54 @@ func TestNumericFlags(t *testing.T) {
 		if code != exitRowsFailed || !strings.Contains(stderr, want) {
 			t.Errorf("exit %d\n%s\n%s\nwant %q", code, stdout, stderr, want)
 		}
+	}
+}
+
+// contactsync --version and contactsync version say which build this is.
+func TestVersion(t *testing.T) {
+	_, long, _ := cli(t, nil, "--version")
+	code, word, stderr := cli(t, nil, "version")
+	if code != exitOK || !strings.HasPrefix(word, "contactsync ") || long != word {
+		t.Fatalf("exit %d: %q and %q\n%s", code, long, word, stderr)
+	}
+	tests := []struct {
+		name string
+		info *debug.BuildInfo
+		want string
+	}{
+		{"go install of a tag", &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "v1.4.0"}}, "contactsync v1.4.0, go1.26.8"},
+		{"a build in a clone", &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
+			{Key: "vcs.revision", Value: "73912e9db8c6200afe1772f75be862f1e2b3e3a2"}, {Key: "vcs.time", Value: "2026-11-30T17:39:08Z"},
+			{Key: "vcs.modified", Value: "true"}}}, "contactsync (devel), commit 73912e9db8c6 of 2026-11-30T17:39:08Z with local changes, go1.26.8"},
+		{"no version", &debug.BuildInfo{GoVersion: "go1.26.8"}, "contactsync (devel), go1.26.8"},
+	}
+	for _, tt := range tests {
+		if got := versionText(tt.info, true); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+// A mistyped command, provider or flag gets the one meant.
+func TestDidYouMean(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"improt", "x.csv"}, `unknown command "improt": did you mean import?`},
+		{[]string{"inspcet", "x.csv"}, `unknown command "inspcet": did you mean inspect?`},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"` + "\n\ncontactsync pushes"},
+		{[]string{"import", "samples/contacts.csv", "--provider", "octopus", "--list", "l", "--sandbox"}, `unknown provider "octopus": did you mean octopush?`},
+		{[]string{"import", "samples/contacts.csv", "--provder", "octopush"}, "unknown flag --provder: did you mean --provider?"},
+		{[]string{"inspect", "samples/contacts.csv", "--regoin", "FR"}, "unknown flag --regoin: did you mean --region?"},
+		{[]string{"inspect", "samples/contacts.csv", "--provider", "smstool"}, `unknown provider "smstool": did you mean smstools?`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, _, stderr := cli(t, nil, tt.args...)
+			if code != exitUsage || !strings.Contains(stderr, tt.want) {
+				t.Fatalf("exit %d:\n%s\nwant %q", code, stderr, tt.want)
+			}
+		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"golang.org/x/term"
 
 	"contactsync/importer"
+	"contactsync/internal/suggest"
 	"contactsync/providers"
 	_ "contactsync/providers/all"
 )
@@ -68,27 +70,98 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "help", "-h", "-help", "--help":
 		usage(stdout)
 		return exitOK
+	case "version", "--version", "-version":
+		info, ok := debug.ReadBuildInfo()
+		fmt.Fprintln(stdout, versionText(info, ok))
+		return exitOK
+	}
+	if near := suggest.Closest(args[0], commands); near != "" {
+		fmt.Fprintf(stderr, "contactsync: unknown command %q: did you mean %s?\nRun \"contactsync help\" for the commands.\n", args[0], near)
+		return exitUsage
 	}
 	fmt.Fprintf(stderr, "contactsync: unknown command %q\n\n", args[0])
 	usage(stderr)
 	return exitUsage
 }
 
+// commands are run's, for suggestions.
+var commands = []string{"import", "inspect", "providers", "version", "help"}
+
+// versionText says which contactsync this is, from what the Go toolchain
+// recorded in the binary: the module's version (a tag with go install
+// module@version, else "(devel)"), and the commit it was built from, when
+// it was built in a git clone.
+func versionText(info *debug.BuildInfo, ok bool) string {
+	if !ok {
+		return "contactsync (version unknown: built without module support)"
+	}
+	v := info.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	text := "contactsync " + v
+	var revision, when string
+	modified := false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			revision = s.Value
+		case "vcs.time":
+			when = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if revision != "" {
+		text += ", commit " + revision[:min(len(revision), 12)]
+		if when != "" {
+			text += " of " + when
+		}
+		if modified {
+			text += " with local changes"
+		}
+	}
+	return text + ", " + info.GoVersion
+}
+
+// flagHint adds, to the error of a flag that does not exist, the flag of fs
+// it most likely is.
+func flagHint(fs *flag.FlagSet, err error) error {
+	name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -")
+	if !ok {
+		return err
+	}
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	if near := suggest.Closest(strings.TrimLeft(name, "-"), names); near != "" {
+		return fmt.Errorf("unknown flag --%s: did you mean --%s?", strings.TrimLeft(name, "-"), near)
+	}
+	return fmt.Errorf("unknown flag --%s", strings.TrimLeft(name, "-"))
+}
+
 func usage(w io.Writer) {
-	fmt.Fprintf(w, `contactsync pushes the contacts of a CSV file or a workbook into an SMS provider's contact list.
+	fmt.Fprintf(w, `contactsync pushes the contacts of a CSV file or a workbook into an SMS
+provider's contact list: %s.
 
 Usage:
-  contactsync import FILE --provider %s --list LIST [flags]
-  contactsync inspect FILE [--region CC] [--write-mapping FILE]
-                               how the file is read and mapped, and its problems
-  contactsync providers        what each provider supports
-  contactsync help             this text
+  contactsync import FILE --provider NAME --list LIST [flags]
+  contactsync inspect FILE [flags]
+  contactsync providers [NAME]
+  contactsync version
+  contactsync help
+
+Commands:
+  import     push the contacts of FILE into the provider's list
+  inspect    show how FILE is read and mapped, and its problems; sends nothing
+  providers  what each provider supports, or one: its fields, list, region
+  version    print the version (also: contactsync --version)
+  help       print this text
 
 FILE is a CSV or .xlsx file, compressed with gzip or zstd or not, - for the
 standard input, or an http(s) URL such as a published Google sheet's CSV link.
 
 Run "contactsync import --help" or "contactsync inspect --help" for the flags.
-`, strings.Join(providers.Names(), "|"))
+`, strings.Join(providers.Names(), ", "))
 }
 
 func runImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
@@ -229,7 +302,7 @@ func parseImportFlags(args []string) (importer.Options, *flag.FlagSet, error) {
 
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
-		return o, fs, err
+		return o, fs, flagHint(fs, err)
 	}
 	switch {
 	case len(files) != 1:
@@ -356,6 +429,9 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fs.SetOutput(stdout)
 		fs.Usage()
 		return exitOK
+	}
+	if err != nil {
+		err = flagHint(fs, err)
 	}
 	if err == nil && len(files) != 1 {
 		err = fmt.Errorf("inspect needs exactly one FILE (got %d)", len(files))
