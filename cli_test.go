@@ -226,3 +226,42 @@ func TestDidYouMean(t *testing.T) {
 		})
 	}
 }
+
+// contactsync providers NAME describes one provider in the mapping's field
+// names, with where to find its list and its default region.
+func TestProvidersName(t *testing.T) {
+	tests := []struct {
+		name string
+		want []string
+	}{
+		{"octopush", []string{"octopush\n", "  finding it    the list's name as your Octopush account shows it", "  region        none: ",
+			"phone       → phone_number", "first_name  → first_name", "not stored: email, birthday, civility, id"}},
+		{"AvoSMS", []string{"avosms\n", "  finding it    the list's ID, a number", "  region        the list's own country",
+			"last_name   → contactName", "civility    → contactCivility"}},
+		{"amootsms", []string{"amootsms\n", "  region        IR: ", "phone       → Mobile", "tag         → Labels"}},
+		{"smstools", []string{"smstools\n", "  finding it    the contact group's ID", "id          → ID", "not stored: email, civility, tag"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := cli(t, nil, "providers", tt.name)
+			if code != exitOK {
+				t.Fatalf("exit %d\n%s", code, stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stdout, w) {
+					t.Errorf("no %q in\n%s", w, stdout)
+				}
+			}
+			if n := strings.Count(stdout, "  --list "); n != 1 {
+				t.Errorf("%d providers described:\n%s", n, stdout)
+			}
+		})
+	}
+	if code, _, stderr := cli(t, nil, "providers", "octopus"); code != exitUsage || !strings.Contains(stderr, "did you mean octopush?") {
+		t.Errorf("exit %d\n%s", code, stderr)
+	}
+	code, stdout, _ := cli(t, nil, "providers")
+	if code != exitOK || strings.Count(stdout, "  finding it ") != 4 || strings.Count(stdout, "phone       → ") != 4 {
+		t.Errorf("exit %d, not every provider says where to find its list and what the phone is sent as:\n%s", code, stdout)
+	}
+}

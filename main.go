@@ -62,11 +62,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "inspect":
 		return runInspect(ctx, args[1:], stdout, stderr)
 	case "providers":
-		for _, name := range providers.Names() {
-			reg, _ := providers.Lookup(name)
-			fmt.Fprintln(stdout, reg.Capabilities.Describe(name))
-		}
-		return exitOK
+		return runProviders(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		usage(stdout)
 		return exitOK
@@ -457,6 +453,34 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	if in.Report.Rejected > 0 {
 		return exitRowsFailed
+	}
+	return exitOK
+}
+
+// runProviders describes every provider, or the one named.
+func runProviders(args []string, stdout, stderr io.Writer) int {
+	names := providers.Names()
+	switch {
+	case len(args) == 1 && strings.HasPrefix(args[0], "-"):
+		fmt.Fprintf(stdout, "Usage: contactsync providers [NAME]\n\nDescribes each provider (%s), or the one named: what --list is and\nwhere to find it, the default region, what each field of a mapping is sent as,\nbatches, modes, pacing, credentials and what contactsync cannot know.\n", strings.Join(names, ", "))
+		return exitOK
+	case len(args) == 1:
+		reg, err := providers.Lookup(args[0])
+		if err != nil {
+			fmt.Fprintf(stderr, "contactsync: %v\n", err)
+			return exitUsage
+		}
+		names = []string{reg.Name}
+	case len(args) > 1:
+		fmt.Fprintf(stderr, "contactsync: providers takes one provider's name at most (got %d)\n", len(args))
+		return exitUsage
+	}
+	for i, name := range names {
+		reg, _ := providers.Lookup(name)
+		if i > 0 {
+			fmt.Fprintln(stdout)
+		}
+		fmt.Fprint(stdout, reg.Capabilities.Describe(name))
 	}
 	return exitOK
 }
