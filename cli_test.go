@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -263,5 +264,70 @@ func TestProvidersName(t *testing.T) {
 	code, stdout, _ := cli(t, nil, "providers")
 	if code != exitOK || strings.Count(stdout, "  finding it ") != 4 || strings.Count(stdout, "phone       → ") != 4 {
 		t.Errorf("exit %d, not every provider says where to find its list and what the phone is sent as:\n%s", code, stdout)
+	}
+}
+
+// import --help groups its flags, every one of them, and ends with three
+// examples; the helps and the usage fit 80 columns, line up, and say that
+// FILE may be - for the standard input.
+func TestHelpLayout(t *testing.T) {
+	_, imp, _ := cli(t, nil, "import", "--help")
+	_, insp, _ := cli(t, nil, "inspect", "--help")
+	_, top, _ := cli(t, nil, "help")
+	for name, text := range map[string]string{"import --help": imp, "inspect --help": insp, "help": top} {
+		for _, l := range strings.Split(text, "\n") {
+			if n := len([]rune(l)); n > 80 {
+				t.Errorf("%s: a line of %d columns:\n%s", name, n, l)
+			}
+		}
+		if !strings.Contains(strings.Join(strings.Fields(text), " "), "- for the standard input") {
+			t.Errorf("%s does not say that FILE may be - for the standard input", name)
+		}
+	}
+
+	at := 0
+	for _, g := range importFlagGroups {
+		i := strings.Index(imp[at:], "\n"+g.title+":\n")
+		if i < 0 {
+			t.Fatalf("import --help has no group %q after the previous ones", g.title)
+		}
+		at += i
+	}
+	_, fs, _ := parseImportFlags(nil)
+	grouped := map[string]int{}
+	for _, g := range importFlagGroups {
+		for _, f := range g.flags {
+			grouped[f]++
+		}
+	}
+	flags := imp[:strings.Index(imp, "\nExamples:\n")]
+	fs.VisitAll(func(f *flag.Flag) {
+		if grouped[f.Name] != 1 {
+			t.Errorf("--%s is in %d groups of import --help, want 1", f.Name, grouped[f.Name])
+		}
+		if strings.Count(flags, "\n  --"+f.Name+" ")+strings.Count(flags, "\n  --"+f.Name+"\n") != 1 {
+			t.Errorf("--%s is not listed once", f.Name)
+		}
+	})
+	if strings.Contains(imp, "Other flags") {
+		t.Error("import --help has flags in no group")
+	}
+	examples := imp[strings.Index(imp, "\nExamples:\n"):]
+	if n := strings.Count(examples, "contactsync import "); n != 3 {
+		t.Errorf("%d examples, want 3:\n%s", n, examples)
+	}
+
+	// The commands' descriptions start in one column.
+	commands := top[strings.Index(top, "\nCommands:\n")+len("\nCommands:\n"):]
+	commands = commands[:strings.Index(commands, "\n\n")]
+	column := -1
+	for _, l := range strings.Split(commands, "\n") {
+		word := strings.Fields(l)[0]
+		col := strings.Index(l, word) + len(word)
+		col += len(l[col:]) - len(strings.TrimLeft(l[col:], " "))
+		if column >= 0 && col != column {
+			t.Errorf("the commands' descriptions do not line up:\n%s", commands)
+		}
+		column = col
 	}
 }

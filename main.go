@@ -262,36 +262,36 @@ func parseImportFlags(args []string) (importer.Options, *flag.FlagSet, error) {
 	fs.SetOutput(io.Discard) // runImport prints errors and help itself
 	var mode, delimiter, logFormat string
 	var adaptive bool
-	fs.StringVar(&o.Provider, "provider", "", "provider: "+strings.Join(providers.Names(), ", ")+" (required)")
-	fs.StringVar(&o.List, "list", "", "target list: Octopush list_name, AvoSMS listContactId, Smstools groupid, AmootSMS label (required)")
-	fs.StringVar(&o.Tag, "tag", "", "tag every contact (Octopush tag_name, at most 20 characters)")
-	fs.StringVar(&o.Region, "region", "", "ISO 3166 alpha-2 country of numbers written without an international prefix, e.g. FR")
-	fs.StringVar(&o.Mapping, "mapping", "", "YAML column mapping file; without it, columns are detected from the header")
-	fs.StringVar(&mode, "mode", string(providers.ModeUpsert), "upsert, insert (never touch existing), update (only existing) or mirror")
-	fs.StringVar(&o.Endpoint, "endpoint", "", "replace the scheme and host of the provider's documented URLs, e.g. http://127.0.0.1:8080")
+	fs.StringVar(&o.Provider, "provider", "", "the provider `NAME`: "+strings.Join(providers.Names(), ", ")+" (required)")
+	fs.StringVar(&o.List, "list", "", "the target `LIST`: Octopush list_name, AvoSMS listContactId, Smstools groupid, AmootSMS label (required)")
+	fs.StringVar(&o.Tag, "tag", "", "`TAG` every contact (Octopush tag_name, at most 20 characters)")
+	fs.StringVar(&o.Region, "region", "", "ISO 3166 alpha-2 country (`CC`) of numbers written without an international prefix, e.g. FR")
+	fs.StringVar(&o.Mapping, "mapping", "", "YAML column mapping `FILE`; without it, columns are detected from the header")
+	fs.StringVar(&mode, "mode", string(providers.ModeUpsert), "`MODE`: upsert, insert (never touch existing), update (only existing) or mirror")
+	fs.StringVar(&o.Endpoint, "endpoint", "", "`URL` to replace the scheme and host of the provider's documented URLs, e.g. http://127.0.0.1:8080")
 	fs.BoolVar(&o.Sandbox, "sandbox", false, "run against the built-in emulator of the provider; no credentials needed")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "read, map, validate, plan and report; send nothing")
-	fs.Float64Var(&o.Rate, "rate", -1, "requests per second; 0 = no client-side limit (default: the provider's)")
-	fs.IntVar(&o.Burst, "burst", 0, "requests allowed at once above --rate (default: the provider's)")
-	fs.IntVar(&o.Workers, "workers", 0, "requests in flight at once (default: the provider's)")
-	fs.IntVar(&o.BatchSize, "batch-size", 0, "contacts per request, up to the provider's maximum (default: the provider's)")
+	fs.Float64Var(&o.Rate, "rate", -1, "`N` requests per second; 0 = no client-side limit (default: the provider's)")
+	fs.IntVar(&o.Burst, "burst", 0, "`N` requests allowed at once above --rate (default: the provider's)")
+	fs.IntVar(&o.Workers, "workers", 0, "`N` requests in flight at once (default: the provider's)")
+	fs.IntVar(&o.BatchSize, "batch-size", 0, "`N` contacts per request, up to the provider's maximum (default: the provider's)")
 	fs.BoolVar(&adaptive, "adaptive", true, "lower the pace when the provider answers 429, raise it back up to --rate and --workers; false keeps --rate fixed")
-	fs.StringVar(&delimiter, "delimiter", "", `field delimiter: , ; | or "tab" (default: detected)`)
-	fs.StringVar(&o.Encoding, "encoding", "", "utf-8, utf-16le, utf-16be or windows-1252 (default: detected)")
-	fs.StringVar(&o.Sheet, "sheet", "", "the .xlsx workbook's sheet to read, by name or number (default: the first whose header names a phone column)")
+	fs.StringVar(&delimiter, "delimiter", "", "field delimiter `D`: , ; | or tab (default: detected)")
+	fs.StringVar(&o.Encoding, "encoding", "", "`ENCODING`: utf-8, utf-16le, utf-16be or windows-1252 (default: detected)")
+	fs.StringVar(&o.Sheet, "sheet", "", "the .xlsx workbook's sheet to read, by `NAME` or number (default: the first whose header names a phone column)")
 	fs.BoolVar(&o.RequireMobile, "require-mobile", false, "reject rows whose only number is a landline (default: sent, with a landline warning)")
-	fs.StringVar(&o.ReportFile, "report", "", "write the JSON report to this file")
-	fs.StringVar(&o.RejectsFile, "rejects", "", "write every rejected or failed row to this CSV file, with row, status, reason and detail")
-	fs.IntVar(&o.Retry.Attempts, "retries", importer.DefaultRetry.Attempts, "sends of one request before its rows fail, the first included")
+	fs.StringVar(&o.ReportFile, "report", "", "write the JSON report to `FILE`")
+	fs.StringVar(&o.RejectsFile, "rejects", "", "write every rejected or failed row to the CSV `FILE`, with row, status, reason and detail")
+	fs.IntVar(&o.Retry.Attempts, "retries", importer.DefaultRetry.Attempts, "`N` sends of one request before its rows fail, the first included")
 	fs.DurationVar(&o.Retry.Initial, "retry-wait", importer.DefaultRetry.Initial, "first wait before a retry; it doubles (with jitter) up to 30s")
 	fs.DurationVar(&o.RequestTimeout, "timeout", time.Minute, "longest wait for one answer")
-	fs.StringVar(&o.StateFile, "state", "", "sync state file; none disables it (default: $XDG_STATE_HOME/contactsync/state.db, none with --sandbox)")
+	fs.StringVar(&o.StateFile, "state", "", "sync state `FILE`; none disables it (default: $XDG_STATE_HOME/contactsync/state.db, none with --sandbox)")
 	fs.BoolVar(&o.Full, "full", false, "send unchanged rows too, and refresh the state")
-	fs.StringVar(&o.MaxDelete, "max-delete", "10%", "with --mode mirror: stop before deleting more than N contacts, or N% of those sent")
-	fs.IntVar(&o.MaxErrors, "max-errors", 0, "stop (exit 3) once N rows have failed for provider reasons; 0 = no limit")
-	fs.IntVar(&o.MaxStreak, "max-streak", importer.DefaultMaxStreak, "stop (exit 3) once the provider has refused N contacts in a row for one reason, accepting none between; 0 = never")
-	fs.String("config", "", "credentials file, one section per provider, readable only by its owner (default: $XDG_CONFIG_HOME/contactsync/config.yaml)")
-	fs.StringVar(&logFormat, "log-format", "text", "log lines on stderr as text or json")
+	fs.StringVar(&o.MaxDelete, "max-delete", "10%", "with --mode mirror: stop before deleting more than `N` contacts, or N% of those sent")
+	fs.IntVar(&o.MaxErrors, "max-errors", 0, "stop (exit 3) once `N` rows have failed for provider reasons; 0 = no limit")
+	fs.IntVar(&o.MaxStreak, "max-streak", importer.DefaultMaxStreak, "stop (exit 3) once the provider has refused `N` contacts in a row for one reason, accepting none between; 0 = never")
+	fs.String("config", "", "credentials `FILE`, one section per provider, readable only by its owner (default: $XDG_CONFIG_HOME/contactsync/config.yaml)")
+	fs.StringVar(&logFormat, "log-format", "text", "log lines on stderr in `FORMAT` text or json")
 	fs.Bool("quiet", false, "no progress line, and no stats lines")
 	fs.DurationVar(&o.StatsInterval, "stats-interval", time.Minute, "when stderr is not a terminal (cron), log a progress line this often; 0 = never")
 	fs.Usage = func() { importUsage(fs) }
@@ -407,17 +407,17 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	var delimiter string
 	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.StringVar(&o.Region, "region", "", "ISO 3166 alpha-2 country of numbers written without an international prefix, e.g. FR")
-	fs.StringVar(&o.Provider, "provider", "", "read the file for this provider: its custom fields and default region (default: any provider)")
-	fs.StringVar(&o.Mapping, "mapping", "", "YAML column mapping file; without it, columns are detected from the header")
-	fs.StringVar(&delimiter, "delimiter", "", `field delimiter: , ; | or "tab" (default: detected)`)
-	fs.StringVar(&o.Encoding, "encoding", "", "utf-8, utf-16le, utf-16be or windows-1252 (default: detected)")
-	fs.StringVar(&o.Sheet, "sheet", "", "the .xlsx workbook's sheet to read, by name or number (default: the first whose header names a phone column)")
-	fs.StringVar(&o.WriteMapping, "write-mapping", "", "write the mapping in use to this YAML file, to edit and pass back with --mapping")
+	fs.StringVar(&o.Region, "region", "", "ISO 3166 alpha-2 country (`CC`) of numbers written without an international prefix, e.g. FR")
+	fs.StringVar(&o.Provider, "provider", "", "read the file for the provider `NAME`: its custom fields and default region (default: any provider)")
+	fs.StringVar(&o.Mapping, "mapping", "", "YAML column mapping `FILE`; without it, columns are detected from the header")
+	fs.StringVar(&delimiter, "delimiter", "", "field delimiter `D`: , ; | or tab (default: detected)")
+	fs.StringVar(&o.Encoding, "encoding", "", "`ENCODING`: utf-8, utf-16le, utf-16be or windows-1252 (default: detected)")
+	fs.StringVar(&o.Sheet, "sheet", "", "the .xlsx workbook's sheet to read, by `NAME` or number (default: the first whose header names a phone column)")
+	fs.StringVar(&o.WriteMapping, "write-mapping", "", "write the mapping in use to the YAML `FILE`, to edit and pass back with --mapping")
 	fs.BoolVar(&o.RequireMobile, "require-mobile", false, "count rows whose only number is a landline as rejected, as import --require-mobile does")
-	fs.IntVar(&o.Rows, "rows", 5, "rows to show as they would be sent")
+	fs.IntVar(&o.Rows, "rows", 5, "`N` rows to show as they would be sent")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: contactsync inspect FILE [flags]\n\nShows how FILE is read (format, encoding and delimiter, or sheet), what each\ncolumn maps to, the first rows as they would be sent and the problems found.\nSends nothing.\nExit codes: 0 every row can be sent; 1 some rows would be rejected; 2 the\nfile cannot be read or mapped.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: contactsync inspect FILE [flags]\n\nShows how FILE is read (format, encoding and delimiter, or sheet), what each\ncolumn maps to, the first rows as they would be sent and the problems found.\nSends nothing. FILE is a CSV or .xlsx file, compressed with gzip or zstd or\nnot, - for the standard input, or an http(s) URL.\nExit codes: 0 every row can be sent; 1 some rows would be rejected; 2 the\nfile cannot be read or mapped.\n\nFlags:\n")
 		printFlags(fs)
 	}
 	files, err := parseInterspersed(fs, args)
@@ -503,48 +503,115 @@ func validMode(m providers.Mode) bool {
 	return false
 }
 
-// importUsage prints the import command's help.
+// importUsage prints the import command's help: its flags by what they
+// are about, then examples.
 func importUsage(fs *flag.FlagSet) {
 	w := fs.Output()
 	fmt.Fprintf(w, `Usage: contactsync import FILE --provider NAME --list LIST [flags]
 
 Pushes the contacts of FILE into the list. FILE is a CSV or .xlsx file,
-compressed with gzip or zstd or not, - for the standard input, or an http(s)
-URL (a published Google sheet's CSV link); with a state, a URL is downloaded
-again only if it changed. Credentials come from the environment, never from
-flags:
+compressed with gzip or zstd or not; - for the standard input; or an http(s)
+URL (a published Google sheet's CSV link): with a state, a URL is downloaded
+again only if it changed. Flags may come before or after FILE. Credentials
+come from the environment (or --config), never from flags:
 %s
-
 Exit codes: 0 every row added, updated or skipped; 1 some rows rejected or
 failed (see --report, --rejects); 2 usage, configuration or unreadable input,
 nothing sent; 3 stopped by a fatal provider error; 130 interrupted.
-
-Flags:
 `, credentialHelp())
-	printFlags(fs)
+	listed := map[string]bool{}
+	for _, g := range importFlagGroups {
+		fmt.Fprintf(w, "\n%s:\n", g.title)
+		for _, name := range g.flags {
+			if f := fs.Lookup(name); f != nil {
+				printFlag(w, f)
+				listed[name] = true
+			}
+		}
+	}
+	first := true
+	fs.VisitAll(func(f *flag.Flag) {
+		if !listed[f.Name] {
+			if first {
+				fmt.Fprintf(w, "\nOther flags:\n")
+				first = false
+			}
+			printFlag(w, f)
+		}
+	})
+	fmt.Fprint(w, importExamples)
 }
 
-// printFlags prints every flag with its default, including those whose
-// default is empty or false, which flag.PrintDefaults leaves out.
+// importFlagGroups orders import's flags by what they are about.
+var importFlagGroups = []struct {
+	title string
+	flags []string
+}{
+	{"Target: where the contacts go", []string{"provider", "list", "mode", "tag", "sandbox", "dry-run", "endpoint"}},
+	{"Input: how FILE is read", []string{"region", "mapping", "sheet", "delimiter", "encoding", "require-mobile"}},
+	{"Pacing: how fast, how many retries", []string{"rate", "burst", "workers", "batch-size", "adaptive", "retries", "retry-wait", "timeout"}},
+	{"Sync: what earlier runs sent", []string{"state", "full", "max-delete"}},
+	{"Output: what the run tells", []string{"report", "rejects", "quiet", "log-format"}},
+	{"Cron: running unattended", []string{"config", "stats-interval", "max-errors", "max-streak"}},
+}
+
+const importExamples = `
+Examples:
+  Rehearse against the built-in emulator, without credentials:
+    contactsync import contacts.csv --provider octopush --list customers \
+      --region FR --sandbox
+  See what would be sent, and list the rows refused, sending nothing:
+    crm-export | contactsync import - --provider avosms --list 1001 \
+      --dry-run --rejects rejects.csv
+  Nightly from cron, a published Google sheet (nothing sent while unchanged):
+    contactsync import "$SHEET_CSV_URL" --provider smstools --list 42 \
+      --region BE --log-format json --report /var/log/contactsync.json
+`
+
+// printFlags prints every flag of fs.
 func printFlags(fs *flag.FlagSet) {
-	w := fs.Output()
-	fs.VisitAll(func(f *flag.Flag) {
-		name, help := flag.UnquoteUsage(f)
-		fmt.Fprintf(w, "  --%s", f.Name)
-		if name != "" {
-			fmt.Fprintf(w, " %s", name)
-		}
-		def := f.DefValue
+	fs.VisitAll(func(f *flag.Flag) { printFlag(fs.Output(), f) })
+}
+
+// printFlag prints a flag with its default, even one that is empty or
+// false, which flag.PrintDefaults leaves out, and its help wrapped to fit
+// 80 columns.
+func printFlag(w io.Writer, f *flag.Flag) {
+	name, help := flag.UnquoteUsage(f)
+	fmt.Fprintf(w, "  --%s", f.Name)
+	if name != "" {
+		fmt.Fprintf(w, " %s", name)
+	}
+	def := f.DefValue
+	switch {
+	case strings.Contains(help, "(default") || strings.Contains(help, "(required)"):
+		def = ""
+	case def == "" || def == "0" && f.Name != "rate":
+		def = "none"
+	}
+	if def != "" {
+		help += " (default " + def + ")"
+	}
+	fmt.Fprintln(w)
+	for _, line := range wrap(help, 80-6) {
+		fmt.Fprintf(w, "      %s\n", line)
+	}
+}
+
+// wrap breaks text into lines of at most width columns, between words.
+func wrap(text string, width int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(text) {
 		switch {
-		case strings.Contains(help, "(default") || strings.Contains(help, "(required)"):
-			def = ""
-		case def == "" || def == "0" && f.Name != "rate":
-			def = "none"
+		case line == "":
+			line = word
+		case len([]rune(line))+1+len([]rune(word)) > width:
+			lines = append(lines, line)
+			line = word
+		default:
+			line += " " + word
 		}
-		fmt.Fprintf(w, "\n      %s", help)
-		if def != "" {
-			fmt.Fprintf(w, " (default %s)", def)
-		}
-		fmt.Fprintln(w)
-	})
+	}
+	return append(lines, line)
 }
