@@ -331,3 +331,40 @@ func TestHelpLayout(t *testing.T) {
 		column = col
 	}
 }
+
+// inspect --write-mapping on a file without a phone column still writes a
+// mapping, to complete; once completed it maps the file. A file without a
+// header line is told so.
+func TestSkeletonMapping(t *testing.T) {
+	dir := t.TempDir()
+	file, skeleton := filepath.Join(dir, "clients.csv"), filepath.Join(dir, "mapping.yaml")
+	os.WriteFile(file, []byte("Prénom,Nom,Contact\nJean,Dupont,06 12 34 56 78\nMarie,Curie,06 11 22 33 44\n"), 0o644)
+	code, _, stderr := cli(t, nil, "inspect", file, "--region", "FR", "--write-mapping", skeleton)
+	if code != exitUsage || !strings.Contains(stderr, "no phone column") ||
+		!strings.Contains(stderr, "a mapping to complete was written to "+skeleton+": write the phone column's name after phone:, then pass --mapping "+skeleton) {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	data, err := os.ReadFile(skeleton)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`# The file's columns: "Prénom", "Nom", "Contact"`, "region: FR\n", "first_name: Prénom\n", "last_name: Nom\n", "phone: \"\"\n"} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("no %q in the mapping written:\n%s", want, data)
+		}
+	}
+	if code, _, stderr := cli(t, nil, "inspect", file, "--mapping", skeleton); code != exitUsage || !strings.Contains(stderr, "phone names no column") {
+		t.Errorf("the skeleton as it is: exit %d\n%s", code, stderr)
+	}
+	os.WriteFile(skeleton, []byte(strings.Replace(string(data), `phone: ""`, "phone: Contact", 1)), 0o644)
+	if code, stdout, stderr := cli(t, nil, "inspect", file, "--mapping", skeleton); code != exitOK || !strings.Contains(stdout, "2 ready to send") {
+		t.Errorf("the skeleton completed: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+
+	headerless := filepath.Join(dir, "export.csv")
+	os.WriteFile(headerless, []byte("Jean,Dupont,0612345678\nMarie,Curie,0611223344\n"), 0o644)
+	code, _, stderr = cli(t, nil, "import", headerless, "--provider", "octopush", "--list", "l", "--sandbox")
+	if code != exitUsage || !strings.Contains(stderr, `the first line looks like data, not a header ("0612345678" is a phone number)`) {
+		t.Errorf("exit %d\n%s", code, stderr)
+	}
+}
