@@ -368,3 +368,53 @@ func TestSkeletonMapping(t *testing.T) {
 		t.Errorf("exit %d\n%s", code, stderr)
 	}
 }
+
+// A missing FILE, a directory, a missing --config or mapping file, a
+// --state that is not a state file: each is named, with what to do, and
+// never in the system's words.
+func TestPathMessages(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "nope")
+	state := filepath.Join(dir, "state.db")
+	if code, _, stderr := cli(t, nil, "import", "samples/contacts.csv", "--provider", "octopush", "--list", "l", "--region", "FR",
+		"--sandbox", "--state", state); code != exitRowsFailed {
+		t.Fatalf("a new state file: exit %d\n%s", code, stderr)
+	}
+	base := []string{"--provider", "octopush", "--list", "l", "--sandbox"}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing file", append([]string{"import", missing + ".csv"}, base...), missing + ".csv does not exist: check the path"},
+		{"directory as FILE", append([]string{"import", dir}, base...), dir + " is a directory: name a CSV or .xlsx file in it"},
+		{"inspect a missing file", []string{"inspect", missing + ".csv"}, missing + ".csv does not exist: check the path"},
+		{"missing --config", []string{"import", "samples/contacts.csv", "--provider", "octopush", "--list", "l", "--config", missing + ".yaml"},
+			"config file " + missing + ".yaml (--config) does not exist: check the path, or create it"},
+		{"directory as --config", []string{"import", "samples/contacts.csv", "--provider", "octopush", "--list", "l", "--config", dir},
+			"config file " + dir + " (--config) is a directory"},
+		{"missing mapping", append([]string{"import", "samples/contacts.csv", "--mapping", missing + ".yaml"}, base...),
+			"mapping file " + missing + ".yaml (--mapping) does not exist: check the path, or write one with contactsync inspect FILE --write-mapping"},
+		{"a CSV as --state", append([]string{"import", "samples/contacts.csv", "--state", "samples/contacts.csv"}, base...),
+			"--state samples/contacts.csv is not a state file (it holds text, such as a CSV file): --state names the file where contactsync remembers what it sent"},
+		{"a UTF-16 CSV as --state", append([]string{"import", "samples/contacts.csv", "--state", "samples/excel-es-unicode.txt"}, base...),
+			"is not a state file (it holds text, such as a CSV file)"},
+		{"a workbook as --state", append([]string{"import", "samples/contacts.csv", "--state", "samples/contacts.xlsx"}, base...),
+			"is not a state file (it holds a workbook or a zip archive)"},
+		{"a directory as --state", append([]string{"import", "samples/contacts.csv", "--state", dir}, base...),
+			"--state " + dir + " is a directory: name a file in it, such as --state " + filepath.Join(dir, "state.db")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := cli(t, nil, tt.args...)
+			if code != exitUsage || !strings.Contains(stderr, tt.want) {
+				t.Fatalf("exit %d\n%s\nwant %q", code, stderr, tt.want)
+			}
+			for _, raw := range []string{"no such file or directory", "open ", "stat ", "read " + dir, "invalid database"} {
+				if strings.Contains(stderr, raw) {
+					t.Errorf("the system's words %q in\n%s", raw, stderr)
+				}
+			}
+		})
+	}
+}

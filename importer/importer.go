@@ -411,6 +411,11 @@ func checkOptions(o *Options, caps providers.Capabilities) error {
 	if _, err := deleteLimit(o.MaxDelete, 0); err != nil {
 		return &UsageError{Err: err}
 	}
+	if stateEnabled(o.StateFile) {
+		if err := checkStatePath(o.StateFile); err != nil {
+			return err
+		}
+	}
 	if !caps.Supports(o.Mode) {
 		modes := make([]string, len(caps.Modes))
 		for i, m := range caps.Modes {
