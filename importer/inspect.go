@@ -136,7 +136,7 @@ func writeSkeleton(o InspectOptions, reg providers.Registration, noPhone *mappin
 	if werr := spec.WriteSkeleton(o.WriteMapping, noPhone); werr != nil {
 		return fmt.Errorf("%w; and the mapping could not be written: %v", err, werr)
 	}
-	return fmt.Errorf("%w\na mapping to complete was written to %s: write the phone column's name after phone:, then pass --mapping %s",
+	return fmt.Errorf("%w\na mapping to complete was written to %s: write the phone column's name after \"phone:\", then pass --mapping %s",
 		err, o.WriteMapping, o.WriteMapping)
 }
 

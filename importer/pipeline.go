@@ -49,8 +49,10 @@ type run struct {
 	sample *sample
 	// inFlight bounds the text of the rows read and not yet planned.
 	inFlight *byteBudget
-	// rowsRead counts the rows that entered the pipeline, for the progress.
+	// rowsRead counts the rows that entered the pipeline, and readAll says
+	// the reader reached the end of the file, for the progress.
 	rowsRead atomic.Int64
+	readAll  atomic.Bool
 
 	// ctx is the caller's: a signal cancels it.
 	ctx context.Context
@@ -274,6 +276,7 @@ func (r *run) read(out chan<- *chunk) error {
 	for {
 		row, err := r.reader.Next()
 		if errors.Is(err, io.EOF) {
+			r.readAll.Store(true)
 			break
 		}
 		if err != nil {

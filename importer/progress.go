@@ -45,6 +45,7 @@ type progress struct {
 type meters struct {
 	read, size int64 // bytes of FILE read, and its size (-1 when unknown)
 	rowsRead   int64 // rows that entered the pipeline
+	readAll    bool  // all of them: the reader reached the end of the file
 	requests   int64
 	retries    int64
 }
@@ -207,15 +208,16 @@ type snapshot struct {
 // total estimates the rows of the file from the bytes read: the rows read
 // so far, scaled by the part of the file they came from. Rows are counted
 // when done, which lags the reading by what is in flight; an estimate from
-// rows read, not bytes alone, keeps that lag out of the percentage. It is
-// exact once the file is read, and unknown (0) without a size.
+// rows read, not bytes alone, keeps that lag out of the percentage (the
+// reader's buffers, a few dozen KiB ahead, make it low on small files). It
+// is exact once the reader reached the end, and unknown (0) without a size.
 func (s snapshot) total() (rows int, exact bool) {
 	m := s.meters
 	switch {
+	case m.readAll:
+		return int(m.rowsRead), true
 	case m.size < 0 || m.read <= 0 || m.rowsRead <= 0:
 		return 0, false
-	case m.read >= m.size:
-		return int(m.rowsRead), true
 	}
 	return max(int(float64(m.rowsRead)*float64(m.size)/float64(m.read)), int(m.rowsRead)), false
 }
@@ -441,7 +443,8 @@ func (c *clearingHandler) WithGroup(name string) slog.Handler {
 
 // meters reads the run's counters for the progress.
 func (r *run) meters() meters {
-	m := meters{read: r.src.BytesRead(), size: r.src.Size(), rowsRead: r.rowsRead.Load(), retries: r.retries.Load()}
+	m := meters{read: r.src.BytesRead(), size: r.src.Size(), rowsRead: r.rowsRead.Load(), readAll: r.readAll.Load(),
+		retries: r.retries.Load()}
 	if r.transport != nil {
 		m.requests = r.transport.requests.Load()
 	}

@@ -18,7 +18,9 @@ func TestProgressLineFits(t *testing.T) {
 	pipe := mid
 	pipe.meters.size = -1
 	done := mid
-	done.meters.read, done.meters.rowsRead = done.meters.size, 267000
+	done.meters.read, done.meters.rowsRead, done.meters.readAll = done.meters.size, 267000, true
+	buffered := mid // every byte read, not every row parsed yet
+	buffered.meters.read = buffered.meters.size
 	tests := []struct {
 		name  string
 		s     snapshot
@@ -32,6 +34,7 @@ func TestProgressLineFits(t *testing.T) {
 		{"40 columns: the percentage, the rows and the ETA", mid, 39, []string{"42%", "rows", "ETA 20s"}, []string{"req/s"}},
 		{"20 columns", mid, 19, []string{"42%", "ETA 20s"}, nil},
 		{"the file read: the total is exact", done, 79, []string{"45%", "120,345/267,000 rows"}, []string{"~"}},
+		{"the file read into buffers, not to its end: still an estimate", buffered, 79, []string{"120,345/~130,000 rows"}, nil},
 		{"no size: no percentage, no ETA, the time so far", pipe, 79, []string{"120,345 rows", "8,123 rows/s", "15s"}, []string{"%", "ETA", "~"}},
 	}
 	for _, tt := range tests {

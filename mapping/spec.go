@@ -108,7 +108,7 @@ func LoadSpec(path string) (*Spec, error) {
 		}
 	}
 	if fs, ok := s.Fields[FieldPhone]; ok && len(fs.all()) == 0 {
-		return nil, fmt.Errorf("mapping file %s: phone names no column: write the name of the file's phone column after phone:", path)
+		return nil, fmt.Errorf("mapping file %s: phone names no column: write the name of the file's phone column after \"phone:\"", path)
 	}
 	return &s, nil
 }
