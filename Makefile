@@ -32,6 +32,9 @@ demo: build
 # not a duration: a wall-clock -fuzztime races Go's fuzz coordinator at the
 # deadline and may fail with "context deadline exceeded" and no failing input
 # (golang/go#75804, not fixed in Go 1.26), which would fail CI for nothing.
+# FuzzStateOpen's inputs are state files of tens of KB: minimising each new
+# one for the default 60 s would take longer than the fuzzing, so it gets a
+# count of executions too.
 test: lint
 	$(GO) test -race -count=1 ./...
 	$(GO) test ./mapping -run '^$$' -fuzz '^FuzzReader$$' -fuzztime 3000x
@@ -39,6 +42,7 @@ test: lint
 	$(GO) test ./mapping -run '^$$' -fuzz '^FuzzPhoneFastPath$$' -fuzztime 30000x
 	$(GO) test ./mapping -run '^$$' -fuzz '^FuzzChoosePhone$$' -fuzztime 10000x
 	$(GO) test ./importer -run '^$$' -fuzz '^FuzzDryRunAccounting$$' -fuzztime 8000x
+	$(GO) test ./importer -run '^$$' -fuzz '^FuzzStateOpen$$' -fuzztime 3000x -fuzzminimizetime 100x
 
 lint:
 	@unformatted=$$(gofmt -l .); [ -z "$$unformatted" ] || { echo "gofmt needed: $$unformatted"; exit 1; }
@@ -54,6 +58,7 @@ fuzz:
 	$(GO) test ./mapping -run '^$$' -fuzz '^FuzzPhoneFastPath$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./mapping -run '^$$' -fuzz '^FuzzChoosePhone$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./importer -run '^$$' -fuzz '^FuzzDryRunAccounting$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./importer -run '^$$' -fuzz '^FuzzStateOpen$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x
 
 # Go benchmarks, then the binary on a generated 1M-row file: rows/s and peak
 # RSS for a dry run and a sandbox import, and the rate --rate achieves; then

@@ -399,7 +399,9 @@ func TestPathMessages(t *testing.T) {
 		{"missing mapping", append([]string{"import", "samples/contacts.csv", "--mapping", missing + ".yaml"}, base...),
 			"mapping file " + missing + ".yaml (--mapping) does not exist: check the path, or write one with contactsync inspect FILE --write-mapping"},
 		{"a CSV as --state", append([]string{"import", "samples/contacts.csv", "--state", "samples/contacts.csv"}, base...),
-			"--state samples/contacts.csv is not a state file (it holds text, such as a CSV file): --state names the file where contactsync remembers what it sent"},
+			"nothing was sent: --state samples/contacts.csv is not a state file (it holds text, such as a CSV file): --state names the file where contactsync remembers what it sent; " +
+				"if it names the wrong file (FILE and --state swapped?), pass the state file's path, a new one, or --state none; " +
+				"if it was the state file, something overwrote it: move it aside (mv samples/contacts.csv samples/contacts.csv.damaged) and run again"},
 		{"a UTF-16 CSV as --state", append([]string{"import", "samples/contacts.csv", "--state", "samples/excel-es-unicode.txt"}, base...),
 			"is not a state file (it holds text, such as a CSV file)"},
 		{"a workbook as --state", append([]string{"import", "samples/contacts.csv", "--state", "samples/contacts.xlsx"}, base...),

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -413,5 +414,114 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 	// The request in flight takes 20 s; the first signal alone would wait for it.
 	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted || time.Since(start) > 10*time.Second {
 		t.Fatalf("exit %d after %v", code, time.Since(start))
+	}
+}
+
+// A damaged state file stops the run before any request, with exit 2 and a
+// message that names the file and says what to do; moved aside, the next
+// run sends every row again, as harmless updates.
+func TestDamagedStateStopsBeforeSending(t *testing.T) {
+	// Overwritten with binary data: text, such as a CSV file, is refused
+	// before the state is opened, as a file that is no state file at all
+	// (TestPathMessages).
+	garbage := make([]byte, 16<<10)
+	for i := range garbage {
+		garbage[i] = byte(i*7 + i/256)
+	}
+	damages := []struct {
+		name    string
+		damage  func(path string) error
+		problem string
+	}{
+		{"cut at a page boundary", func(p string) error { return os.Truncate(p, 8192) }, "it was cut short"},
+		{"cut mid-page", func(p string) error { return os.Truncate(p, 3*4096+1234) }, "it was cut short"},
+		{"empty", func(p string) error { return os.Truncate(p, 0) }, "it is empty: 0 bytes"},
+		{"overwritten", func(p string) error { return os.WriteFile(p, garbage, 0o600) }, "it is not a state file, or it was overwritten"},
+	}
+	for _, s := range subjects {
+		t.Run(s.name, func(t *testing.T) {
+			srv := s.serve(t, providers.SandboxOptions{}, nil)
+			dir := t.TempDir()
+			state, report := filepath.Join(dir, "state.db"), filepath.Join(dir, "report.json")
+			file := s.file(t, 30, nil, nil)
+			if code, _, stderr := cli(t, srv.sb.Credentials(), s.args(srv, file, state, report)...); code != exitOK {
+				t.Fatalf("first run: exit %d\n%s", code, stderr)
+			}
+			good, _ := os.ReadFile(state)
+			for _, d := range damages {
+				t.Run(d.name, func(t *testing.T) {
+					if err := os.WriteFile(state, good, 0o600); err != nil {
+						t.Fatal(err)
+					}
+					if err := d.damage(state); err != nil {
+						t.Fatal(err)
+					}
+					before := srv.sb.Requests()
+					code, stdout, stderr := cli(t, srv.sb.Credentials(), s.args(srv, file, state, report)...)
+					want := "contactsync: nothing was sent: the state file " + state + " is damaged ("
+					if code != exitUsage || !strings.Contains(stderr, want) || !strings.Contains(stderr, d.problem) ||
+						!strings.Contains(stderr, "move it aside (mv "+state+" "+state+".damaged) and run again") {
+						t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+					}
+					if strings.Contains(stderr, "goroutine") || strings.Contains(stderr, "panic") {
+						t.Fatalf("a crash:\n%s", stderr)
+					}
+					if n := srv.sb.Requests() - before; n != 0 {
+						t.Fatalf("%d requests reached the provider", n)
+					}
+				})
+			}
+			// Moved aside as the message says, the next run starts afresh.
+			os.Rename(state, state+".damaged")
+			if code, _, stderr := cli(t, srv.sb.Credentials(), s.args(srv, file, state, report)...); code != exitOK {
+				t.Fatalf("after moving the state aside: exit %d\n%s", code, stderr)
+			}
+			s.holdsExactly(t, srv, 30, nil, nil)
+		})
+	}
+}
+
+// A state file damaged once rows are on their way (cut short under the
+// run) stops the run with exit 3, no crash, and the report still written.
+func TestStateDamagedDuringTheRun(t *testing.T) {
+	s := subjects[0]
+	dir := t.TempDir()
+	state, report := filepath.Join(dir, "state.db"), filepath.Join(dir, "report.json")
+	srv := s.serve(t, providers.SandboxOptions{}, countRequests(5, func() { os.Truncate(state, 8192) }))
+	code, stdout, stderr := cli(t, srv.sb.Credentials(), s.args(srv, s.file(t, 300, nil, nil), state, report, "--batch-size", "10", "--workers", "1")...)
+	if code != exitFatal || !strings.Contains(stderr, "the state file "+state+" is damaged (") || !strings.Contains(stderr, "the run was stopped") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	rep := readReport(t, report)
+	if rep.Rows != 300 || rep.Added == 0 || !strings.Contains(rep.Error, "is damaged") {
+		t.Fatalf("report %+v", rep)
+	}
+}
+
+// SIGTERM while the list read waits to be retried: exit 130 at once (not
+// after the minute's wait), the report written.
+func TestSignalWhileOpening(t *testing.T) {
+	s := subjects[1] // AvoSMS reads the list before sending
+	reached := make(chan struct{})
+	var once sync.Once
+	unavailable := func(http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+			once.Do(func() { close(reached) })
+		})
+	}
+	srv := s.serve(t, providers.SandboxOptions{}, unavailable)
+	dir := t.TempDir()
+	report := filepath.Join(dir, "report.json")
+	args := s.args(srv, s.file(t, 10, nil, nil), filepath.Join(dir, "state.db"), report)
+	cmd := subprocess(t, srv.sb.Credentials(), append(args, "--retry-wait", "1m"))
+	<-reached
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); cmd.ProcessState.ExitCode() != exitInterrupted {
+		t.Fatalf("exit %d (%v), want 130", cmd.ProcessState.ExitCode(), err)
+	}
+	rep := readReport(t, report)
+	if rep.Stopped != "interrupted" || rep.Rows != 0 || rep.Requests != 1 {
+		t.Fatalf("report %+v", rep)
 	}
 }

@@ -25,6 +25,13 @@ import (
 // test's own, never the user's.
 func cli(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return cliContext(t, context.Background(), env, args...)
+}
+
+// cliContext is cli under ctx: cancelling it is what a first SIGINT or
+// SIGTERM does to the program.
+func cliContext(t *testing.T, ctx context.Context, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	dirs := map[string]string{"XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir()}
 	getenv := func(k string) string {
 		if v, ok := env[k]; ok {
@@ -33,7 +40,7 @@ func cli(t *testing.T, env map[string]string, args ...string) (code int, stdout,
 		return dirs[k]
 	}
 	var out, errb bytes.Buffer
-	code = run(context.Background(), args, getenv, &out, &errb)
+	code = run(ctx, args, getenv, &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -343,5 +350,45 @@ func TestProvidersCommand(t *testing.T) {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("contactsync providers does not say %q:\n%s", want, stdout)
 		}
+	}
+}
+
+// A signal while the list read is retried: exit 130 at once, the report
+// written, and a message that promises no confirmed rows.
+func TestInterruptWhileOpeningWritesReport(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	reg, _ := providers.Lookup("avosms")
+	sb := reg.NewSandbox(providers.SandboxOptions{})
+	var seen atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if seen.Add(1) == 2 {
+			cancel() // SIGTERM while the list read is retried
+		}
+		http.Error(w, "unavailable", http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(srv.Close)
+	reportPath := filepath.Join(t.TempDir(), "report.json")
+	code, stdout, stderr := cliContext(t, ctx, sb.Credentials(), "import", "samples/contacts.csv", "--provider", "avosms", "--list", "1001",
+		"--endpoint", srv.URL, "--report", reportPath, "--retry-wait", "1ms", "--quiet")
+	if code != exitInterrupted || !strings.Contains(stderr, "interrupted while opening the list, before any row was sent") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if strings.Contains(stderr, "confirmed rows are in the report") {
+		t.Errorf("the message promises confirmed rows:\n%s", stderr)
+	}
+	var rep map[string]any
+	data, err := os.ReadFile(reportPath)
+	if err != nil {
+		t.Fatalf("no report: %v", err)
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep["stopped"] != "interrupted" || rep["rows"] != 0.0 || rep["requests"] != 2.0 {
+		t.Fatalf("report %s", data)
+	}
+	if n := seen.Load(); n != 2 {
+		t.Fatalf("%d requests: the run went on after the signal", n)
 	}
 }

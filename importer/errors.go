@@ -33,11 +33,25 @@ func (e *FatalError) Unwrap() error { return e.Err }
 // What the provider confirmed is in the report.
 var ErrInterrupted = errors.New("interrupted: confirmed rows are in the report; run the same command again to carry on")
 
+// errInterruptedOpening is ErrInterrupted for a run stopped while it opened
+// the list: no row was sent, so none was confirmed.
+var errInterruptedOpening error = &interruptedError{msg: "interrupted while opening the list, before any row was sent; run the same command again"}
+
+// interruptedError is ErrInterrupted (to errors.Is) with its own message.
+type interruptedError struct{ msg string }
+
+func (e *interruptedError) Error() string        { return e.msg }
+func (e *interruptedError) Is(target error) bool { return target == ErrInterrupted }
+
 // StateError stopped the run: the state file could not be read or written,
 // and carrying on would send rows again or forget what was sent (exit code 3).
 type StateError struct{ Err error }
 
 func (e *StateError) Error() string {
+	var de *DamagedStateError
+	if errors.As(e.Err, &de) {
+		return e.Err.Error() + "; the run was stopped (the report says which rows the provider confirmed)"
+	}
 	return e.Err.Error() + "; the run was stopped so that the state stays true (what was confirmed before is kept)"
 }
 func (e *StateError) Unwrap() error { return e.Err }

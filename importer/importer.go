@@ -157,9 +157,10 @@ func (o *Options) applyDefaults(caps providers.Capabilities) {
 	}
 }
 
-// Run imports the file. It returns the report whenever rows were read, even
-// with an error: *UsageError (nothing was sent), *FatalError (the provider
-// stopped the run) or ErrInterrupted.
+// Run imports the file. It returns the report whenever the run got as far
+// as the provider (or, in a dry run, as reading the file), even with an
+// error: *UsageError (nothing was sent), *FatalError (the provider stopped
+// the run), *StateError or ErrInterrupted.
 func Run(ctx context.Context, opts Options) (*Report, error) {
 	reg, err := providers.Lookup(opts.Provider)
 	if err != nil {
@@ -223,10 +224,11 @@ func quoteAll(names []string) string {
 	return strings.Join(q, ", ")
 }
 
-// prepare builds the provider client (unless it is a dry run), opens the
-// state, opens and maps the file and opens the list: everything that may
-// refuse the run before a row is read. When a download did not change since
-// the last complete run, it stops there: r.unchanged is set.
+// prepare builds the provider client (unless it is a dry run) and opens the
+// state, the file, its mapping and the rejects file: everything that may
+// refuse the run before a request to the provider is made. When a download
+// did not change since the last complete run, it stops there: r.unchanged
+// is set.
 func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *run, err error) {
 	caps := reg.Capabilities
 	r := &run{opts: opts, caps: caps, name: reg.Name, report: newReport(), ctx: ctx,
@@ -261,11 +263,16 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 			return nil, &UsageError{Err: fmt.Errorf("%s: %w", reg.Name, err)}
 		}
 	}
-	// The state comes before the file: it holds the validators that make
-	// a download conditional.
+	// The state comes before the file, which it may make a conditional
+	// download, and before the first request: a state that is damaged or
+	// in use stops the run with nothing sent.
 	if stateEnabled(opts.StateFile) {
 		account := accountOf(reg.Name, creds, caps.Credentials)
-		if r.state, err = openState(opts.StateFile, reg.Name, account, opts.List); err != nil {
+		if r.state, err = openState(opts.StateFile, reg.Name, account, opts.List, opts.Logger); err != nil {
+			var de *DamagedStateError
+			if errors.As(err, &de) {
+				return nil, usagef("nothing was sent: %w", err)
+			}
 			return nil, &UsageError{Err: err}
 		}
 		if caps.Labels {
@@ -292,30 +299,6 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 		return nil, usagef("%s: %w", r.fileName(), err)
 	}
 	r.columns = cols
-
-	list := &providers.ListInfo{}
-	if r.provider != nil {
-		if list, err = r.open(); err != nil {
-			return nil, err
-		}
-	}
-	r.region = firstNonEmpty(opts.Region, cols.Spec().Region, list.Region, caps.DefaultRegion)
-	window, err := rd.Peek(sniffRows)
-	if err != nil {
-		return nil, usagef("%s: %w", r.fileName(), err)
-	}
-	var sample []mapping.Record
-	for _, row := range window {
-		if row.Record != nil {
-			sample = append(sample, *row.Record)
-		}
-	}
-	if r.normaliser, err = mapping.NewNormaliser(cols, mapping.NormaliserOptions{Region: r.region, OnlyRegion: list.Region,
-		RequireMobile: opts.RequireMobile, Sample: sample}); err != nil {
-		return nil, &UsageError{Err: err}
-	}
-	r.existing = list.Existing
-
 	if opts.RejectsFile != "" {
 		if r.rejects, err = newRejectsWriter(opts.RejectsFile, rd.Header(), rd.Delimiter(), rd.Cells); err != nil {
 			return nil, usagef("cannot write the rejects file: %w", err)
@@ -324,10 +307,55 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 	return r, nil
 }
 
-// execute streams the rows and completes the report.
+// execute runs the import from its first request on and completes the
+// report.
 func (r *run) execute() (*Report, error) {
-	runErr := r.pipeline()
+	if err := r.begin(); err != nil {
+		return r.finish(err)
+	}
+	return r.finish(r.pipeline())
+}
+
+// begin asks the provider about the target list, the run's first request,
+// and readies what depends on its answer.
+func (r *run) begin() (err error) {
+	list := &providers.ListInfo{}
+	if r.provider != nil {
+		if list, err = r.open(); err != nil {
+			return err
+		}
+	}
+	r.region = firstNonEmpty(r.opts.Region, r.columns.Spec().Region, list.Region, r.caps.DefaultRegion)
+	window, err := r.reader.Peek(sniffRows)
+	if err != nil {
+		return usagef("%s: %w", r.fileName(), err)
+	}
+	var sample []mapping.Record
+	for _, row := range window {
+		if row.Record != nil {
+			sample = append(sample, *row.Record)
+		}
+	}
+	if r.normaliser, err = mapping.NewNormaliser(r.columns, mapping.NormaliserOptions{Region: r.region, OnlyRegion: list.Region,
+		RequireMobile: r.opts.RequireMobile, Sample: sample}); err != nil {
+		return &UsageError{Err: err}
+	}
+	r.existing = list.Existing
+	return nil
+}
+
+// finish completes the report, however the run ended: the state's journal
+// is folded first, so that a state that fails there stops the run (exit 3)
+// with the report still written.
+func (r *run) finish(runErr error) (*Report, error) {
 	r.rememberSource(runErr)
+	if r.state != nil {
+		err := r.state.close()
+		r.state = nil
+		if err != nil && runErr == nil {
+			runErr = &StateError{Err: err}
+		}
+	}
 	r.report.DurationSeconds = time.Since(r.start).Seconds()
 	defer r.logSummary()
 	if r.transport != nil {
@@ -450,12 +478,15 @@ func resolveColumns(mappingFile string, header []string, o mapping.DetectOptions
 	return mapping.Resolve(spec, header, o.Custom)
 }
 
-// open asks the provider about the target list, with the run's retry policy.
+// open asks the provider about the target list, with the run's retry
+// policy, under the caller's context: a signal stops the request and the
+// waits between retries at once (a list read abandoned half-way changes
+// nothing at the provider, so there is nothing to let finish).
 func (r *run) open() (*providers.ListInfo, error) {
 	var info *providers.ListInfo
-	err := r.retry(func(int) error {
+	err := r.retry(r.ctx, func(int) error {
 		var err error
-		info, err = r.provider.Open(r.sendCtx, providers.Target{List: r.opts.List, Mode: r.opts.Mode})
+		info, err = r.provider.Open(r.ctx, providers.Target{List: r.opts.List, Mode: r.opts.Mode})
 		return err
 	}, "opening the list")
 	if err == nil {
@@ -465,9 +496,15 @@ func (r *run) open() (*providers.ListInfo, error) {
 		return info, nil
 	}
 	if errors.Is(err, context.Canceled) || r.ctx.Err() != nil {
-		return nil, ErrInterrupted
+		r.report.Stopped = reasonInterrupted
+		return nil, errInterruptedOpening
 	}
-	if providers.ClassOf(err) == providers.Retryable {
+	r.report.Stopped = reasonAborted
+	var tooLong *waitTooLongError
+	switch {
+	case errors.As(err, &tooLong):
+		return nil, &FatalError{Provider: r.name, Err: fmt.Errorf("opening the list: %s: run again later", r.redact(tooLong.Error()))}
+	case providers.ClassOf(err) == providers.Retryable:
 		return nil, &FatalError{Provider: r.name, Err: fmt.Errorf("cannot reach the provider, retries exhausted: %s", r.redact(err.Error()))}
 	}
 	return nil, &FatalError{Provider: r.name, Err: errors.New(r.redact(err.Error()))}

@@ -19,6 +19,7 @@ import (
 
 	"contactsync/importer"
 	"contactsync/providers"
+	_ "contactsync/providers/avosms"
 	"contactsync/providers/octopush"
 )
 
@@ -523,5 +524,160 @@ func TestPaceAdaptsToAnUndocumentedLimit(t *testing.T) {
 	mustBalance(t, rep)
 	if rep.Added != 120 || !strings.Contains(logs.String(), "pace lowered") || !strings.Contains(logs.String(), "requests_per_second=") {
 		t.Fatalf("added %d\n%s", rep.Added, logs.String())
+	}
+}
+
+// serveProvider starts the named provider's emulator behind wrap and returns
+// the options of a run against it.
+func serveProvider(t *testing.T, name, list string, wrap func(http.Handler) http.Handler) importer.Options {
+	t.Helper()
+	reg, err := providers.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb := reg.NewSandbox(providers.SandboxOptions{})
+	srv := httptest.NewServer(wrap(sb))
+	t.Cleanup(srv.Close)
+	return importer.Options{File: writeContacts(t, 30), Provider: name, List: list, Region: "FR", Endpoint: srv.URL,
+		Credentials: sb.Credentials(), Rate: 0, Retry: fastRetry}
+}
+
+// answer429 answers every request 429 with the given Retry-After.
+func answer429(retryAfter string) func(http.Handler) http.Handler {
+	return func(http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", retryAfter)
+			http.Error(w, "too many requests", http.StatusTooManyRequests)
+		})
+	}
+}
+
+// A Retry-After longer than what is left of the retry budget ends the
+// retries at once: the rows fail as rate_limited with the provider's wait,
+// instead of the run waiting for it (27 hours, for Retry-After: 99999).
+func TestRetryAfterBeyondBudget(t *testing.T) {
+	tomorrow := time.Now().Add(24 * time.Hour).UTC().Format(http.TimeFormat)
+	tests := []struct {
+		name string
+		wrap func(http.Handler) http.Handler
+		want string
+	}{
+		{"seconds, from the sandbox", nil, "the provider asked to wait 27h46m39s; more than the 10s retry budget left"},
+		{"HTTP date", answer429(tomorrow), "; more than the 10s retry budget left"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, providers.SandboxOptions{Faults: providers.Faults{TooManyRate: 1, RetryAfter: 99999 * time.Second}}, tt.wrap)
+			opts := e.options(writeContacts(t, 30))
+			opts.BatchSize, opts.Workers = 10, 1
+			opts.RejectsFile = filepath.Join(t.TempDir(), "rejects.csv")
+			rep, err := importer.Run(context.Background(), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustBalance(t, rep)
+			if rep.FailedByReason["rate_limited"] != 30 || rep.Requests != 3 || rep.Retries != 0 {
+				t.Fatalf("report %+v", rep)
+			}
+			rejects, _ := os.ReadFile(opts.RejectsFile)
+			if !strings.Contains(string(rejects), ",failed,rate_limited,the provider asked to wait ") || !strings.Contains(string(rejects), tt.want) {
+				t.Fatalf("rejects file:\n%s", rejects)
+			}
+		})
+	}
+}
+
+// The same while the list is read: the run stops (exit 3) and says when to
+// come back.
+func TestRetryAfterBeyondBudgetWhileOpening(t *testing.T) {
+	opts := serveProvider(t, "avosms", "1001", answer429("99999"))
+	rep, err := importer.Run(context.Background(), opts)
+	var fatal *importer.FatalError
+	if !errors.As(err, &fatal) || !strings.Contains(err.Error(), "opening the list: the provider asked to wait 27h46m39s; more than the 10s retry budget left: run again later") {
+		t.Fatalf("err = %v", err)
+	}
+	if rep == nil || rep.Stopped != "aborted" || rep.Rows != 0 || rep.Requests != 1 || rep.Error == "" {
+		t.Fatalf("report %+v", rep)
+	}
+}
+
+// cancelOnRetry cancels a context when the run logs its first retry, that
+// is as it starts to wait: a signal during the wait.
+type cancelOnRetry struct {
+	slog.Handler
+	cancel context.CancelFunc
+}
+
+func (cancelOnRetry) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h cancelOnRetry) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "retrying" {
+		h.cancel()
+	}
+	return nil
+}
+
+// A signal while the list read is retried stops the run at once, in the
+// request or in the wait before the next, with a report that says so and a
+// message that does not promise confirmed rows.
+func TestInterruptWhileOpening(t *testing.T) {
+	tests := []struct {
+		name     string
+		signal   string // "request": during the second request; "wait": as the first wait starts
+		answer   func(w http.ResponseWriter)
+		requests int32
+	}{
+		{"in the request", "request", func(w http.ResponseWriter) { http.Error(w, "unavailable", http.StatusServiceUnavailable) }, 2},
+		{"in a wait the provider asked for", "wait", func(w http.ResponseWriter) {
+			w.Header().Set("Retry-After", "8") // within the 10 s budget: honoured
+			http.Error(w, "too many requests", http.StatusTooManyRequests)
+		}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var seen atomic.Int32
+			opts := serveProvider(t, "avosms", "1001", func(http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if seen.Add(1) == 2 && tt.signal == "request" {
+						cancel()
+					}
+					tt.answer(w)
+				})
+			})
+			opts.Logger = slog.New(slog.DiscardHandler)
+			if tt.signal == "wait" {
+				opts.Logger = slog.New(cancelOnRetry{Handler: slog.DiscardHandler, cancel: cancel})
+			}
+			rep, err := importer.Run(ctx, opts)
+			if !errors.Is(err, importer.ErrInterrupted) || !strings.Contains(err.Error(), "before any row was sent") {
+				t.Fatalf("err = %v", err)
+			}
+			if rep == nil || rep.Stopped != "interrupted" || rep.Rows != 0 || rep.Error != err.Error() {
+				t.Fatalf("report %+v", rep)
+			}
+			if n := seen.Load(); n != tt.requests {
+				t.Fatalf("%d requests, want %d: the run went on after the signal", n, tt.requests)
+			}
+		})
+	}
+}
+
+// Once rows are on their way, a signal cuts a retry's wait short too: the
+// batch's rows fail as interrupted, to be sent by the next run.
+func TestInterruptCutsARetryWaitShort(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e := newEnv(t, providers.SandboxOptions{Faults: providers.Faults{Script: []providers.Fault{providers.TooMany}, RetryAfter: 8 * time.Second}}, nil)
+	opts := e.options(writeContacts(t, 30))
+	opts.Logger = slog.New(cancelOnRetry{Handler: slog.DiscardHandler, cancel: cancel})
+	rep, err := importer.Run(ctx, opts)
+	if !errors.Is(err, importer.ErrInterrupted) {
+		t.Fatalf("err = %v", err)
+	}
+	mustBalance(t, rep)
+	if rep.FailedByReason["interrupted"] != 30 || e.em.Requests() != 1 {
+		t.Fatalf("report %+v, %d requests", rep, e.em.Requests())
 	}
 }

@@ -36,7 +36,7 @@ type labelWrite struct {
 // account and list joined by NUL, and no --list holds a NUL.
 func openLabels(s *state, provider, account string) (*labelStore, error) {
 	l := &labelStore{s: s, bucket: []byte(provider + "\x00" + account + "\x00\x00labels")}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(l.bucket)
 		return err
 	})
@@ -49,7 +49,7 @@ func openLabels(s *state, provider, account string) (*labelStore, error) {
 // lookup calls get with a function that reads a number's labels ("" when
 // none are remembered), inside one read transaction.
 func (l *labelStore) lookup(get func(read func(key uint64) string)) error {
-	return l.s.db.View(func(tx *bolt.Tx) error {
+	return l.s.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(l.bucket)
 		var k [8]byte
 		get(func(key uint64) string {
@@ -65,7 +65,7 @@ func (l *labelStore) apply(writes []labelWrite) error {
 	if len(writes) == 0 {
 		return nil
 	}
-	err := l.s.db.Update(func(tx *bolt.Tx) error {
+	err := l.s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(l.bucket)
 		var k [8]byte
 		for _, w := range writes {

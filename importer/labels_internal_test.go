@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"log/slog"
 	"path/filepath"
 	"testing"
 )
@@ -9,7 +10,7 @@ import (
 // cannot be named so that its bucket is theirs.
 func TestLabelStore(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.db")
-	s, err := openState(path, "amootsms", "acct", "labels")
+	s, err := openState(path, "amootsms", "acct", "labels", slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +32,7 @@ func TestLabelStore(t *testing.T) {
 	}
 
 	// Another list of the account, another run.
-	s, err = openState(path, "amootsms", "acct", "other")
+	s, err = openState(path, "amootsms", "acct", "other", slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

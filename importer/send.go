@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -100,7 +101,7 @@ func (r *run) process(j *job) []event {
 		return j.fail(reason, "")
 	}
 	var results []providers.Result
-	err := r.retry(func(attempt int) error {
+	err := r.retry(r.stop, func(attempt int) error {
 		j.batch.Attempt = attempt
 		res, err := r.provider.Apply(r.sendCtx, &j.batch)
 		if err == nil && len(res) != len(j.batch.Contacts) {
@@ -119,9 +120,12 @@ func (r *run) process(j *job) []event {
 	}
 	var pe *providers.Error
 	errors.As(err, &pe)
+	var tooLong *waitTooLongError
 	switch class := providers.ClassOf(err); {
 	case r.halted() != "":
 		return j.fail(r.halted(), "")
+	case errors.As(err, &tooLong):
+		return j.fail("rate_limited", r.redact(tooLong.Error()))
 	case class == providers.Row && len(j.batch.Contacts) > 1:
 		// The provider refused the request for some of its contacts
 		// without saying which: halves isolate them in log2(n) requests
@@ -177,18 +181,21 @@ func (j *job) split() (*job, *job) {
 
 // retry runs op under the run's retry policy: retryable errors are retried
 // with exponential, jittered backoff (never sooner than a Retry-After asked),
-// others are returned at once, and a halt stops the waiting at once.
-func (r *run) retry(op func(attempt int) error, what string) error {
+// others are returned at once, and ctx ending stops the waiting at once. A
+// Retry-After longer than what is left of the retry budget ends the retries
+// at once with a *waitTooLongError: waiting it out would outlast the budget
+// anyway, and the run with it.
+func (r *run) retry(ctx context.Context, op func(attempt int) error, what string) error {
 	p := r.opts.Retry
 	exp := backoff.NewExponentialBackOff(
 		backoff.WithInitialInterval(p.Initial),
 		backoff.WithMaxInterval(p.Max),
 		backoff.WithMaxElapsedTime(p.MaxElapsed),
 	)
-	var after time.Duration
-	policy := backoff.WithContext(&retryAfter{BackOff: backoff.WithMaxRetries(exp, uint64(p.Attempts-1)), after: &after}, r.stop)
+	ra := &retryAfter{BackOff: backoff.WithMaxRetries(exp, uint64(p.Attempts-1)),
+		left: func() time.Duration { return p.MaxElapsed - exp.GetElapsedTime() }}
 	attempt := 0
-	return backoff.RetryNotify(func() error {
+	err := backoff.RetryNotify(func() error {
 		attempt++
 		err := op(attempt)
 		if err == nil {
@@ -197,32 +204,67 @@ func (r *run) retry(op func(attempt int) error, what string) error {
 		if providers.ClassOf(err) != providers.Retryable {
 			return backoff.Permanent(err)
 		}
-		after = 0
+		ra.after = 0
 		var pe *providers.Error
 		if errors.As(err, &pe) {
-			after = pe.RetryAfter
+			ra.after = pe.RetryAfter
 		}
 		return err
-	}, policy, func(err error, wait time.Duration) {
+	}, backoff.WithContext(ra, ctx), func(err error, wait time.Duration) {
 		r.retries.Add(1)
 		r.opts.Logger.Warn("retrying", "provider", r.name, "request", what, "attempt", attempt,
 			"wait", wait.Round(time.Millisecond).String(), "reason", reasonOf(err), "error", r.redact(err.Error()))
 	})
+	if ra.refused != nil && ctx.Err() == nil {
+		ra.refused.err = err
+		return ra.refused
+	}
+	return err
 }
 
 // retryAfter makes a backoff wait at least what the provider's Retry-After
-// asked for.
+// asked for, and stops when that is more than the budget has left. The
+// provider's wait may exceed RetryPolicy.Max, which bounds our own backoff,
+// not what the provider asks.
 type retryAfter struct {
 	backoff.BackOff
-	after *time.Duration
+	after   time.Duration        // the last answer's Retry-After
+	left    func() time.Duration // what is left of RetryPolicy.MaxElapsed
+	refused *waitTooLongError
 }
 
 func (b *retryAfter) NextBackOff() time.Duration {
 	d := b.BackOff.NextBackOff()
-	if d != backoff.Stop && *b.after > d {
-		d = *b.after
+	if d == backoff.Stop || b.after <= d {
+		return d
 	}
-	return d
+	if left := b.left(); b.after > left {
+		b.refused = &waitTooLongError{wait: b.after, left: left}
+		return backoff.Stop
+	}
+	return b.after
+}
+
+// waitTooLongError ends the retries of a request: the provider asked to
+// wait longer than what was left of the retry budget. Its rows fail as
+// rate_limited.
+type waitTooLongError struct {
+	wait, left time.Duration
+	err        error // the provider's last answer
+}
+
+func (e *waitTooLongError) Error() string {
+	return fmt.Sprintf("the provider asked to wait %s; more than the %s retry budget left", roundWait(e.wait), roundWait(max(e.left, 0)))
+}
+
+func (e *waitTooLongError) Unwrap() error { return e.err }
+
+// roundWait shows a wait to the second, or to the millisecond below one.
+func roundWait(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(time.Second)
 }
 
 func reasonOf(err error) string {

@@ -127,7 +127,7 @@ func (r *run) fileName() string {
 // is, and the rest is returned at once.
 func (r *run) retrySource(what string, op func() error) error {
 	var cause error
-	err := r.retry(func(int) error {
+	err := r.retry(r.ctx, func(int) error {
 		cause = op()
 		var te *source.TransientError
 		if errors.As(cause, &te) {

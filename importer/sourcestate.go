@@ -31,7 +31,7 @@ func (s *state) sourceKey(url string) []byte {
 // last complete run used other settings, or there was none.
 func (s *state) sourceValidators(url string, settings uint64) (source.Validators, error) {
 	var rec sourceRecord
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(sourcesBucket)
 		if b == nil {
 			return nil
@@ -58,7 +58,7 @@ func (s *state) saveSourceValidators(url string, v source.Validators, settings u
 	if err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(sourcesBucket)
 		if err != nil {
 			return err
@@ -69,7 +69,7 @@ func (s *state) saveSourceValidators(url string, v source.Validators, settings u
 
 // forgetSourceValidators makes the next download of url unconditional.
 func (s *state) forgetSourceValidators(url string) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		if b := tx.Bucket(sourcesBucket); b != nil {
 			return b.Delete(s.sourceKey(url))
 		}

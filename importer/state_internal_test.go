@@ -1,9 +1,14 @@
 package importer
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -11,7 +16,7 @@ import (
 // leaves it there, and the next run folds it when it opens the state.
 func TestStateJournalSurvivesACrash(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.db")
-	s, err := openState(path, "p", "a", "l")
+	s, err := openState(path, "p", "a", "l", slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +30,7 @@ func TestStateJournalSurvivesACrash(t *testing.T) {
 	}
 	s.db.Close() // killed: no fold
 
-	s, err = openState(path, "p", "a", "l")
+	s, err = openState(path, "p", "a", "l", slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +47,7 @@ func TestStateJournalSurvivesACrash(t *testing.T) {
 		t.Fatalf("after the crash the state holds %+v", got)
 	}
 	// Another list of the same file is another target.
-	other, err := openState(filepath.Join(t.TempDir(), "other.db"), "p", "a", "l2")
+	other, err := openState(filepath.Join(t.TempDir(), "other.db"), "p", "a", "l2", slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +73,7 @@ func TestJournalEncoding(t *testing.T) {
 // A state that cannot be written stops the run: carrying on would forget
 // what was sent.
 func TestStateWriteFailureStopsTheRun(t *testing.T) {
-	s, err := openState(filepath.Join(t.TempDir(), "state.db"), "p", "a", "l")
+	s, err := openState(filepath.Join(t.TempDir(), "state.db"), "p", "a", "l", slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,5 +89,62 @@ func TestStateWriteFailureStopsTheRun(t *testing.T) {
 	var se *StateError
 	if !errors.As(r.haltErr, &se) || r.halted() != reasonAborted || r.sendCtx.Err() == nil {
 		t.Fatalf("halt %q, error %v, requests cancelled: %v", r.halted(), r.haltErr, r.sendCtx.Err() != nil)
+	}
+}
+
+// A state file in use names the run that holds it, or says that it cannot
+// tell, and which file should have said.
+func TestStateInUseOwner(t *testing.T) {
+	tests := []struct {
+		name  string
+		owner func(pid string) error // what became of the holder's .pid file
+		want  string
+	}{
+		{"named", func(string) error { return nil }, fmt.Sprintf("(process %d, ", os.Getpid())},
+		{"missing", os.Remove, "(its owner is unknown: %s.pid is missing)"},
+		{"empty", func(pid string) error { return os.WriteFile(pid, nil, 0o600) }, "(its owner is unknown: %s.pid is empty)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "state.db")
+			holder, err := openState(path, "p", "a", "l", slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer holder.close()
+			if err := tt.owner(path + ".pid"); err != nil {
+				t.Fatal(err)
+			}
+			_, err = openState(path, "p", "a", "l", slog.New(slog.DiscardHandler))
+			want := tt.want
+			if strings.Contains(want, "%s") {
+				want = fmt.Sprintf(want, path)
+			}
+			if err == nil || !strings.Contains(err.Error(), "the state file "+path+" is in use by another run "+want) {
+				t.Fatalf("err = %v, want %q", err, want)
+			}
+		})
+	}
+}
+
+// A .pid file that cannot be written is said, not swallowed; the run goes
+// on, and a second run says that the owner is unknown.
+func TestStateOwnerNotWritten(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	if err := os.Mkdir(path+".pid", 0o700); err != nil { // no file can be written there
+		t.Fatal(err)
+	}
+	var logged bytes.Buffer
+	holder, err := openState(path, "p", "a", "l", slog.New(slog.NewTextHandler(&logged, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.close()
+	if !strings.Contains(logged.String(), "cannot name this run as the state file's owner") {
+		t.Fatalf("logged %q", logged.String())
+	}
+	_, err = openState(path, "p", "a", "l", slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), "is in use by another run (its owner is unknown: ") || !strings.Contains(err.Error(), path+".pid") {
+		t.Fatalf("err = %v", err)
 	}
 }

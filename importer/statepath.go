@@ -12,8 +12,9 @@ import (
 // checkStatePath refuses a --state that names something other than a
 // state file: a directory, or a file that is plainly not one (text such as
 // a CSV file, a workbook, a compressed file), as when FILE and --state were
-// swapped. A file that might be a damaged state file is left to the state's
-// own checks. A path that does not exist yet is a new state file.
+// swapped; the state's own checks would call it damaged and say to move it
+// aside, which renames the user's input. Any other file is left to them. A
+// path that does not exist yet is a new state file.
 func checkStatePath(path string) error {
 	info, err := os.Stat(path)
 	switch {
@@ -50,6 +51,8 @@ func checkStatePath(path string) error {
 	default:
 		return nil
 	}
-	return usagef("--state %s is not a state file (it holds %s): --state names the file where contactsync remembers what it sent; "+
-		"pass another path (a new file is created there), or --state none", path, what)
+	return usagef("nothing was sent: --state %s is not a state file (it holds %s): --state names the file where contactsync "+
+		"remembers what it sent; if it names the wrong file (FILE and --state swapped?), pass the state file's path, a new one, "+
+		"or --state none; if it was the state file, something overwrote it: move it aside (mv %s %s.damaged) and run again",
+		path, what, path, path)
 }

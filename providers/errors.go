@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -171,6 +172,9 @@ func CheckTransient(resp *http.Response) *Error {
 	return nil
 }
 
+// maxRetryAfter is the longest wait ParseRetryAfter returns.
+const maxRetryAfter = time.Duration(math.MaxInt64)
+
 // ParseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date.
 // It returns 0 when the header is absent or unreadable.
 func ParseRetryAfter(v string, now time.Time) time.Duration {
@@ -179,6 +183,12 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 		return 0
 	}
 	if secs, err := strconv.ParseFloat(v, 64); err == nil && secs >= 0 {
+		if secs >= maxRetryAfter.Seconds() {
+			// Beyond what a Duration holds, the conversion would give any
+			// value, a negative one on amd64: the wait the provider asked
+			// for would be forgotten instead of ending the retries.
+			return maxRetryAfter
+		}
 		return time.Duration(secs * float64(time.Second))
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {

@@ -18,6 +18,7 @@ func TestParseRetryAfter(t *testing.T) {
 		want time.Duration
 	}{
 		{"", 0}, {"3", 3 * time.Second}, {"0.25", 250 * time.Millisecond}, {"-1", 0}, {"soon", 0},
+		{"99999", 99999 * time.Second}, {"99999999999999", maxRetryAfter}, {"1e300", maxRetryAfter},
 		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
 		{now.Add(-time.Minute).Format(http.TimeFormat), 0},
 	} {
