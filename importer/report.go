@@ -168,7 +168,7 @@ func (r *Report) Summary(w io.Writer) {
 	if r.Rejected+r.Failed-r.notSent() > 0 && !r.rejectsFile {
 		fmt.Fprintf(w, "To list the rows rejected or failed, and why: run again with --rejects FILE.\n")
 	}
-	if r.Stopped == reasonInterrupted && r.forgetful != "" {
+	if r.Stopped == reasonInterrupted && r.forgetful != "" && r.Added+r.Updated+r.Deleted > 0 {
 		fmt.Fprintf(w, "Running again sends every row again, those added included: %s.\n", r.forgetful)
 	}
 }
@@ -214,7 +214,7 @@ func (r *Report) Headline() string {
 		rows = "row"
 	}
 	head := prefix + strings.Join(parts, ", ") + " of " + count(r.Rows) + " " + rows
-	if !r.DryRun && r.Added+r.Updated+r.Deleted == 0 && r.Requests == 0 {
+	if !r.DryRun && r.Stopped == "" && r.Added+r.Updated+r.Deleted == 0 && r.Requests == 0 {
 		head += ": nothing sent"
 	}
 	return head
