@@ -3,12 +3,20 @@ GO       ?= go
 BIN      := bin/contactsync
 FUZZTIME ?= 1m
 
-.PHONY: all build demo test lint fuzz bench clean
+.PHONY: all build install demo test lint fuzz bench clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) .
+
+# Puts contactsync in $(go env GOBIN), else $(go env GOPATH)/bin (~/go/bin),
+# which must be on PATH.
+install:
+	$(GO) install .
+	@bin="$$($(GO) env GOBIN)"; bin="$${bin:-$$($(GO) env GOPATH)/bin}"; \
+	case ":$$PATH:" in *":$$bin:"*) echo "installed $$bin/contactsync";; \
+	*) echo "installed $$bin/contactsync; $$bin is not on PATH: add it, e.g. export PATH=\"\$$PATH:$$bin\"";; esac
 
 # Imports samples/contacts.csv into the built-in Octopush sandbox. The sample
 # holds an invalid number on purpose, so exit code 1 (rows rejected) is a pass.

@@ -421,7 +421,13 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 // message that names the file and says what to do; moved aside, the next
 // run sends every row again, as harmless updates.
 func TestDamagedStateStopsBeforeSending(t *testing.T) {
-	csv := []byte(strings.Repeat("first name,mobile\n", 1000))
+	// Overwritten with binary data: text, such as a CSV file, is refused
+	// before the state is opened, as a file that is no state file at all
+	// (TestPathMessages).
+	garbage := make([]byte, 16<<10)
+	for i := range garbage {
+		garbage[i] = byte(i*7 + i/256)
+	}
 	damages := []struct {
 		name    string
 		damage  func(path string) error
@@ -430,7 +436,7 @@ func TestDamagedStateStopsBeforeSending(t *testing.T) {
 		{"cut at a page boundary", func(p string) error { return os.Truncate(p, 8192) }, "it was cut short"},
 		{"cut mid-page", func(p string) error { return os.Truncate(p, 3*4096+1234) }, "it was cut short"},
 		{"empty", func(p string) error { return os.Truncate(p, 0) }, "it is empty: 0 bytes"},
-		{"overwritten", func(p string) error { return os.WriteFile(p, csv, 0o600) }, "it is not a state file, or it was overwritten"},
+		{"overwritten", func(p string) error { return os.WriteFile(p, garbage, 0o600) }, "it is not a state file, or it was overwritten"},
 	}
 	for _, s := range subjects {
 		t.Run(s.name, func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"golang.org/x/term"
 
 	"contactsync/importer"
+	"contactsync/internal/suggest"
 	"contactsync/providers"
 	_ "contactsync/providers/all"
 )
@@ -60,35 +62,102 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "inspect":
 		return runInspect(ctx, args[1:], stdout, stderr)
 	case "providers":
-		for _, name := range providers.Names() {
-			reg, _ := providers.Lookup(name)
-			fmt.Fprintln(stdout, reg.Capabilities.Describe(name))
-		}
-		return exitOK
+		return runProviders(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		usage(stdout)
 		return exitOK
+	case "version", "--version", "-version":
+		info, ok := debug.ReadBuildInfo()
+		fmt.Fprintln(stdout, versionText(info, ok))
+		return exitOK
+	}
+	if near := suggest.Closest(args[0], commands); near != "" {
+		fmt.Fprintf(stderr, "contactsync: unknown command %q: did you mean %s?\nRun \"contactsync help\" for the commands.\n", args[0], near)
+		return exitUsage
 	}
 	fmt.Fprintf(stderr, "contactsync: unknown command %q\n\n", args[0])
 	usage(stderr)
 	return exitUsage
 }
 
+// commands are run's, for suggestions.
+var commands = []string{"import", "inspect", "providers", "version", "help"}
+
+// versionText says which contactsync this is, from what the Go toolchain
+// recorded in the binary: the module's version (a tag with go install
+// module@version, else "(devel)"), and the commit it was built from, when
+// it was built in a git clone.
+func versionText(info *debug.BuildInfo, ok bool) string {
+	if !ok {
+		return "contactsync (version unknown: built without module support)"
+	}
+	v := info.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	text := "contactsync " + v
+	var revision, when string
+	modified := false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			revision = s.Value
+		case "vcs.time":
+			when = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if revision != "" {
+		text += ", commit " + revision[:min(len(revision), 12)]
+		if when != "" {
+			text += " of " + when
+		}
+		if modified {
+			text += " with local changes"
+		}
+	}
+	return text + ", " + info.GoVersion
+}
+
+// flagHint adds, to the error of a flag that does not exist, the flag of fs
+// it most likely is.
+func flagHint(fs *flag.FlagSet, err error) error {
+	name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -")
+	if !ok {
+		return err
+	}
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	if near := suggest.Closest(strings.TrimLeft(name, "-"), names); near != "" {
+		return fmt.Errorf("unknown flag --%s: did you mean --%s?", strings.TrimLeft(name, "-"), near)
+	}
+	return fmt.Errorf("unknown flag --%s", strings.TrimLeft(name, "-"))
+}
+
 func usage(w io.Writer) {
-	fmt.Fprintf(w, `contactsync pushes the contacts of a CSV file or a workbook into an SMS provider's contact list.
+	fmt.Fprintf(w, `contactsync pushes the contacts of a CSV file or a workbook into an SMS
+provider's contact list: %s.
 
 Usage:
-  contactsync import FILE --provider %s --list LIST [flags]
-  contactsync inspect FILE [--region CC] [--write-mapping FILE]
-                               how the file is read and mapped, and its problems
-  contactsync providers        what each provider supports
-  contactsync help             this text
+  contactsync import FILE --provider NAME --list LIST [flags]
+  contactsync inspect FILE [flags]
+  contactsync providers [NAME]
+  contactsync version
+  contactsync help
+
+Commands:
+  import     push the contacts of FILE into the provider's list
+  inspect    show how FILE is read and mapped, and its problems; sends nothing
+  providers  what each provider supports, or one: its fields, list, region
+  version    print the version (also: contactsync --version)
+  help       print this text
 
 FILE is a CSV or .xlsx file, compressed with gzip or zstd or not, - for the
 standard input, or an http(s) URL such as a published Google sheet's CSV link.
 
 Run "contactsync import --help" or "contactsync inspect --help" for the flags.
-`, strings.Join(providers.Names(), "|"))
+`, strings.Join(providers.Names(), ", "))
 }
 
 func runImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
@@ -119,7 +188,12 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	interactive := isTerminal(stderr)
 	opts.Logger = newLogger(flagValue(flags, "log-format"), stderr, interactive)
-	opts.Progress = flagValue(flags, "quiet") != "true" && interactive
+	opts.TerminalSummary = interactive && isTerminal(stdout)
+	quiet := flagValue(flags, "quiet") == "true"
+	opts.Progress = !quiet && interactive
+	if quiet || interactive {
+		opts.StatsInterval = 0 // the progress line says it all on a terminal
+	}
 
 	report, err := importer.Run(ctx, opts)
 	if report != nil {
@@ -188,42 +262,43 @@ func parseImportFlags(args []string) (importer.Options, *flag.FlagSet, error) {
 	fs.SetOutput(io.Discard) // runImport prints errors and help itself
 	var mode, delimiter, logFormat string
 	var adaptive bool
-	fs.StringVar(&o.Provider, "provider", "", "provider: "+strings.Join(providers.Names(), ", ")+" (required)")
-	fs.StringVar(&o.List, "list", "", "target list: Octopush list_name, AvoSMS listContactId, Smstools groupid, AmootSMS label (required)")
-	fs.StringVar(&o.Tag, "tag", "", "tag every contact (Octopush tag_name, at most 20 characters)")
-	fs.StringVar(&o.Region, "region", "", "ISO 3166 alpha-2 country of numbers written without an international prefix, e.g. FR")
-	fs.StringVar(&o.Mapping, "mapping", "", "YAML column mapping file; without it, columns are detected from the header")
-	fs.StringVar(&mode, "mode", string(providers.ModeUpsert), "upsert, insert (never touch existing), update (only existing) or mirror")
-	fs.StringVar(&o.Endpoint, "endpoint", "", "replace the scheme and host of the provider's documented URLs, e.g. http://127.0.0.1:8080")
+	fs.StringVar(&o.Provider, "provider", "", "the provider `NAME`: "+strings.Join(providers.Names(), ", ")+" (required)")
+	fs.StringVar(&o.List, "list", "", "the target `LIST`: Octopush list_name, AvoSMS listContactId, Smstools groupid, AmootSMS label (required)")
+	fs.StringVar(&o.Tag, "tag", "", "`TAG` every contact (Octopush tag_name, at most 20 characters)")
+	fs.StringVar(&o.Region, "region", "", "ISO 3166 alpha-2 country (`CC`) of numbers written without an international prefix, e.g. FR")
+	fs.StringVar(&o.Mapping, "mapping", "", "YAML column mapping `FILE`; without it, columns are detected from the header")
+	fs.StringVar(&mode, "mode", string(providers.ModeUpsert), "`MODE`: upsert, insert (never touch existing), update (only existing) or mirror")
+	fs.StringVar(&o.Endpoint, "endpoint", "", "`URL` to replace the scheme and host of the provider's documented URLs, e.g. http://127.0.0.1:8080")
 	fs.BoolVar(&o.Sandbox, "sandbox", false, "run against the built-in emulator of the provider; no credentials needed")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "read, map, validate, plan and report; send nothing")
-	fs.Float64Var(&o.Rate, "rate", -1, "requests per second; 0 = no client-side limit (default: the provider's)")
-	fs.IntVar(&o.Burst, "burst", 0, "requests allowed at once above --rate (default: the provider's)")
-	fs.IntVar(&o.Workers, "workers", 0, "requests in flight at once (default: the provider's)")
-	fs.IntVar(&o.BatchSize, "batch-size", 0, "contacts per request, up to the provider's maximum (default: the provider's)")
+	fs.Float64Var(&o.Rate, "rate", -1, "`N` requests per second; 0 = no client-side limit (default: the provider's)")
+	fs.IntVar(&o.Burst, "burst", 0, "`N` requests allowed at once above --rate (default: the provider's)")
+	fs.IntVar(&o.Workers, "workers", 0, "`N` requests in flight at once (default: the provider's)")
+	fs.IntVar(&o.BatchSize, "batch-size", 0, "`N` contacts per request, up to the provider's maximum (default: the provider's)")
 	fs.BoolVar(&adaptive, "adaptive", true, "lower the pace when the provider answers 429, raise it back up to --rate and --workers; false keeps --rate fixed")
-	fs.StringVar(&delimiter, "delimiter", "", `field delimiter: , ; | or "tab" (default: detected)`)
-	fs.StringVar(&o.Encoding, "encoding", "", "utf-8, utf-16le, utf-16be or windows-1252 (default: detected)")
-	fs.StringVar(&o.Sheet, "sheet", "", "the .xlsx workbook's sheet to read, by name or number (default: the first whose header names a phone column)")
+	fs.StringVar(&delimiter, "delimiter", "", "field delimiter `D`: , ; | or tab (default: detected)")
+	fs.StringVar(&o.Encoding, "encoding", "", "`ENCODING`: utf-8, utf-16le, utf-16be or windows-1252 (default: detected)")
+	fs.StringVar(&o.Sheet, "sheet", "", "the .xlsx workbook's sheet to read, by `NAME` or number (default: the first whose header names a phone column)")
 	fs.BoolVar(&o.RequireMobile, "require-mobile", false, "reject rows whose only number is a landline (default: sent, with a landline warning)")
-	fs.StringVar(&o.ReportFile, "report", "", "write the JSON report to this file")
-	fs.StringVar(&o.RejectsFile, "rejects", "", "write every rejected or failed row to this CSV file, with row, status, reason and detail")
-	fs.IntVar(&o.Retry.Attempts, "retries", importer.DefaultRetry.Attempts, "sends of one request before its rows fail, the first included")
+	fs.StringVar(&o.ReportFile, "report", "", "write the JSON report to `FILE`")
+	fs.StringVar(&o.RejectsFile, "rejects", "", "write every rejected or failed row to the CSV `FILE`, with row, status, reason and detail")
+	fs.IntVar(&o.Retry.Attempts, "retries", importer.DefaultRetry.Attempts, "`N` sends of one request before its rows fail, the first included")
 	fs.DurationVar(&o.Retry.Initial, "retry-wait", importer.DefaultRetry.Initial, "first wait before a retry; it doubles (with jitter) up to 30s")
 	fs.DurationVar(&o.RequestTimeout, "timeout", time.Minute, "longest wait for one answer")
-	fs.StringVar(&o.StateFile, "state", "", "sync state file; none disables it (default: $XDG_STATE_HOME/contactsync/state.db, none with --sandbox)")
+	fs.StringVar(&o.StateFile, "state", "", "sync state `FILE`; none disables it (default: $XDG_STATE_HOME/contactsync/state.db, none with --sandbox)")
 	fs.BoolVar(&o.Full, "full", false, "send unchanged rows too, and refresh the state")
-	fs.StringVar(&o.MaxDelete, "max-delete", "10%", "with --mode mirror: stop before deleting more than N contacts, or N% of those sent")
-	fs.IntVar(&o.MaxErrors, "max-errors", 0, "stop (exit 3) once N rows have failed for provider reasons; 0 = no limit")
-	fs.IntVar(&o.MaxStreak, "max-streak", importer.DefaultMaxStreak, "stop (exit 3) once the provider has refused N contacts in a row for one reason, accepting none between; 0 = never")
-	fs.String("config", "", "credentials file, one section per provider, readable only by its owner (default: $XDG_CONFIG_HOME/contactsync/config.yaml)")
-	fs.StringVar(&logFormat, "log-format", "text", "log lines on stderr as text or json")
-	fs.Bool("quiet", false, "no progress bar")
+	fs.StringVar(&o.MaxDelete, "max-delete", "10%", "with --mode mirror: stop before deleting more than `N` contacts, or N% of those sent")
+	fs.IntVar(&o.MaxErrors, "max-errors", 0, "stop (exit 3) once `N` rows have failed for provider reasons; 0 = no limit")
+	fs.IntVar(&o.MaxStreak, "max-streak", importer.DefaultMaxStreak, "stop (exit 3) once the provider has refused `N` contacts in a row for one reason, accepting none between; 0 = never")
+	fs.String("config", "", "credentials `FILE`, one section per provider, readable only by its owner (default: $XDG_CONFIG_HOME/contactsync/config.yaml)")
+	fs.StringVar(&logFormat, "log-format", "text", "log lines on stderr in `FORMAT` text or json")
+	fs.Bool("quiet", false, "no progress line, and no stats lines")
+	fs.DurationVar(&o.StatsInterval, "stats-interval", time.Minute, "when stderr is not a terminal (cron), log a progress line this often; 0 = never")
 	fs.Usage = func() { importUsage(fs) }
 
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
-		return o, fs, err
+		return o, fs, flagHint(fs, err)
 	}
 	switch {
 	case len(files) != 1:
@@ -233,6 +308,9 @@ func parseImportFlags(args []string) (importer.Options, *flag.FlagSet, error) {
 	case logFormat != "text" && logFormat != "json":
 		return o, fs, fmt.Errorf("--log-format must be text or json")
 	}
+	if err := checkNumbers(fs); err != nil {
+		return o, fs, err
+	}
 	o.File = files[0]
 	o.FixedPace = !adaptive
 	o.Mode = providers.Mode(mode)
@@ -241,6 +319,58 @@ func parseImportFlags(args []string) (importer.Options, *flag.FlagSet, error) {
 	}
 	o.Delimiter, err = parseDelimiter(delimiter)
 	return o, fs, err
+}
+
+// numberRanges are the values the numeric flags accept, when given: a flag
+// left out keeps its default, which may lie outside (--rate's -1 stands for
+// the provider's).
+var numberRanges = []struct {
+	flag     string
+	min, max float64 // max 0: no maximum
+	minOpen  bool    // min itself is refused
+	allowed  string
+}{
+	{"rate", 0, 0, false, "0 (no client-side limit) or more requests per second"},
+	{"burst", 0, 0, false, "0 (the provider's default) or more requests"},
+	{"workers", 1, 256, false, "1 to 256 requests in flight"},
+	{"batch-size", 1, 0, false, "1 or more contacts per request (more than the provider takes is lowered to its maximum)"},
+	{"retries", 1, 0, false, "1 or more sends of a request, the first included"},
+	{"max-errors", 0, 0, false, "0 (no limit) or more rows"},
+	{"max-streak", 0, 0, false, "0 (never stop) or more contacts"},
+	{"retry-wait", 0, 0, true, "a duration above 0, such as 1s"},
+	{"timeout", 0, 0, true, "a duration above 0, such as 1m"},
+	{"stats-interval", 0, 0, false, "0 (never) or a duration, such as 1m"},
+}
+
+// checkNumbers refuses a numeric flag given out of its range, naming the
+// flag, its value and the range.
+func checkNumbers(fs *flag.FlagSet) error {
+	var errs []error
+	fs.Visit(func(f *flag.Flag) {
+		for _, r := range numberRanges {
+			if r.flag != f.Name {
+				continue
+			}
+			v := numberOf(f.Value)
+			if v < r.min || v == r.min && r.minOpen || r.max > 0 && v > r.max {
+				errs = append(errs, fmt.Errorf("--%s %s is out of range: use %s", f.Name, f.Value, r.allowed))
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// numberOf reads a numeric flag's value; a duration in seconds.
+func numberOf(v flag.Value) float64 {
+	switch g := v.(flag.Getter).Get().(type) {
+	case int:
+		return float64(g)
+	case float64:
+		return g
+	case time.Duration:
+		return g.Seconds()
+	}
+	panic(fmt.Sprintf("numberOf: %T is not a number", v))
 }
 
 // parseInterspersed parses flags that may come before or after the
@@ -277,17 +407,17 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	var delimiter string
 	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.StringVar(&o.Region, "region", "", "ISO 3166 alpha-2 country of numbers written without an international prefix, e.g. FR")
-	fs.StringVar(&o.Provider, "provider", "", "read the file for this provider: its custom fields and default region (default: any provider)")
-	fs.StringVar(&o.Mapping, "mapping", "", "YAML column mapping file; without it, columns are detected from the header")
-	fs.StringVar(&delimiter, "delimiter", "", `field delimiter: , ; | or "tab" (default: detected)`)
-	fs.StringVar(&o.Encoding, "encoding", "", "utf-8, utf-16le, utf-16be or windows-1252 (default: detected)")
-	fs.StringVar(&o.Sheet, "sheet", "", "the .xlsx workbook's sheet to read, by name or number (default: the first whose header names a phone column)")
-	fs.StringVar(&o.WriteMapping, "write-mapping", "", "write the mapping in use to this YAML file, to edit and pass back with --mapping")
+	fs.StringVar(&o.Region, "region", "", "ISO 3166 alpha-2 country (`CC`) of numbers written without an international prefix, e.g. FR")
+	fs.StringVar(&o.Provider, "provider", "", "read the file for the provider `NAME`: its custom fields and default region (default: any provider)")
+	fs.StringVar(&o.Mapping, "mapping", "", "YAML column mapping `FILE`; without it, columns are detected from the header")
+	fs.StringVar(&delimiter, "delimiter", "", "field delimiter `D`: , ; | or tab (default: detected)")
+	fs.StringVar(&o.Encoding, "encoding", "", "`ENCODING`: utf-8, utf-16le, utf-16be or windows-1252 (default: detected)")
+	fs.StringVar(&o.Sheet, "sheet", "", "the .xlsx workbook's sheet to read, by `NAME` or number (default: the first whose header names a phone column)")
+	fs.StringVar(&o.WriteMapping, "write-mapping", "", "write the mapping in use to the YAML `FILE`, to edit and pass back with --mapping")
 	fs.BoolVar(&o.RequireMobile, "require-mobile", false, "count rows whose only number is a landline as rejected, as import --require-mobile does")
-	fs.IntVar(&o.Rows, "rows", 5, "rows to show as they would be sent")
+	fs.IntVar(&o.Rows, "rows", 5, "`N` rows to show as they would be sent")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: contactsync inspect FILE [flags]\n\nShows how FILE is read (format, encoding and delimiter, or sheet), what each\ncolumn maps to, the first rows as they would be sent and the problems found.\nSends nothing.\nExit codes: 0 every row can be sent; 1 some rows would be rejected; 2 the\nfile cannot be read or mapped.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: contactsync inspect FILE [flags]\n\nShows how FILE is read (format, encoding and delimiter, or sheet), what each\ncolumn maps to, the first rows as they would be sent and the problems found.\nSends nothing. FILE is a CSV or .xlsx file, compressed with gzip or zstd or\nnot, - for the standard input, or an http(s) URL.\nExit codes: 0 every row can be sent; 1 some rows would be rejected; 2 the\nfile cannot be read or mapped.\n\nFlags:\n")
 		printFlags(fs)
 	}
 	files, err := parseInterspersed(fs, args)
@@ -295,6 +425,9 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fs.SetOutput(stdout)
 		fs.Usage()
 		return exitOK
+	}
+	if err != nil {
+		err = flagHint(fs, err)
 	}
 	if err == nil && len(files) != 1 {
 		err = fmt.Errorf("inspect needs exactly one FILE (got %d)", len(files))
@@ -324,6 +457,34 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	return exitOK
 }
 
+// runProviders describes every provider, or the one named.
+func runProviders(args []string, stdout, stderr io.Writer) int {
+	names := providers.Names()
+	switch {
+	case len(args) == 1 && strings.HasPrefix(args[0], "-"):
+		fmt.Fprintf(stdout, "Usage: contactsync providers [NAME]\n\nDescribes each provider (%s), or the one named: what --list is and\nwhere to find it, the default region, what each field of a mapping is sent as,\nbatches, modes, pacing, credentials and what contactsync cannot know.\n", strings.Join(names, ", "))
+		return exitOK
+	case len(args) == 1:
+		reg, err := providers.Lookup(args[0])
+		if err != nil {
+			fmt.Fprintf(stderr, "contactsync: %v\n", err)
+			return exitUsage
+		}
+		names = []string{reg.Name}
+	case len(args) > 1:
+		fmt.Fprintf(stderr, "contactsync: providers takes one provider's name at most (got %d)\n", len(args))
+		return exitUsage
+	}
+	for i, name := range names {
+		reg, _ := providers.Lookup(name)
+		if i > 0 {
+			fmt.Fprintln(stdout)
+		}
+		fmt.Fprint(stdout, reg.Capabilities.Describe(name))
+	}
+	return exitOK
+}
+
 func credentialHelp() string {
 	var b strings.Builder
 	for _, name := range providers.Names() {
@@ -342,48 +503,115 @@ func validMode(m providers.Mode) bool {
 	return false
 }
 
-// importUsage prints the import command's help.
+// importUsage prints the import command's help: its flags by what they
+// are about, then examples.
 func importUsage(fs *flag.FlagSet) {
 	w := fs.Output()
 	fmt.Fprintf(w, `Usage: contactsync import FILE --provider NAME --list LIST [flags]
 
 Pushes the contacts of FILE into the list. FILE is a CSV or .xlsx file,
-compressed with gzip or zstd or not, - for the standard input, or an http(s)
-URL (a published Google sheet's CSV link); with a state, a URL is downloaded
-again only if it changed. Credentials come from the environment, never from
-flags:
+compressed with gzip or zstd or not; - for the standard input; or an http(s)
+URL (a published Google sheet's CSV link): with a state, a URL is downloaded
+again only if it changed. Flags may come before or after FILE. Credentials
+come from the environment (or --config), never from flags:
 %s
-
 Exit codes: 0 every row added, updated or skipped; 1 some rows rejected or
 failed (see --report, --rejects); 2 usage, configuration or unreadable input,
 nothing sent; 3 stopped by a fatal provider error; 130 interrupted.
-
-Flags:
 `, credentialHelp())
-	printFlags(fs)
+	listed := map[string]bool{}
+	for _, g := range importFlagGroups {
+		fmt.Fprintf(w, "\n%s:\n", g.title)
+		for _, name := range g.flags {
+			if f := fs.Lookup(name); f != nil {
+				printFlag(w, f)
+				listed[name] = true
+			}
+		}
+	}
+	first := true
+	fs.VisitAll(func(f *flag.Flag) {
+		if !listed[f.Name] {
+			if first {
+				fmt.Fprintf(w, "\nOther flags:\n")
+				first = false
+			}
+			printFlag(w, f)
+		}
+	})
+	fmt.Fprint(w, importExamples)
 }
 
-// printFlags prints every flag with its default, including those whose
-// default is empty or false, which flag.PrintDefaults leaves out.
+// importFlagGroups orders import's flags by what they are about.
+var importFlagGroups = []struct {
+	title string
+	flags []string
+}{
+	{"Target: where the contacts go", []string{"provider", "list", "mode", "tag", "sandbox", "dry-run", "endpoint"}},
+	{"Input: how FILE is read", []string{"region", "mapping", "sheet", "delimiter", "encoding", "require-mobile"}},
+	{"Pacing: how fast, how many retries", []string{"rate", "burst", "workers", "batch-size", "adaptive", "retries", "retry-wait", "timeout"}},
+	{"Sync: what earlier runs sent", []string{"state", "full", "max-delete"}},
+	{"Output: what the run tells", []string{"report", "rejects", "quiet", "log-format"}},
+	{"Cron: running unattended", []string{"config", "stats-interval", "max-errors", "max-streak"}},
+}
+
+const importExamples = `
+Examples:
+  Rehearse against the built-in emulator, without credentials:
+    contactsync import contacts.csv --provider octopush --list customers \
+      --region FR --sandbox
+  See what would be sent, and list the rows refused, sending nothing:
+    crm-export | contactsync import - --provider avosms --list 1001 \
+      --dry-run --rejects rejects.csv
+  Nightly from cron, a published Google sheet (nothing sent while unchanged):
+    contactsync import "$SHEET_CSV_URL" --provider smstools --list 42 \
+      --region BE --log-format json --report /var/log/contactsync.json
+`
+
+// printFlags prints every flag of fs.
 func printFlags(fs *flag.FlagSet) {
-	w := fs.Output()
-	fs.VisitAll(func(f *flag.Flag) {
-		name, help := flag.UnquoteUsage(f)
-		fmt.Fprintf(w, "  --%s", f.Name)
-		if name != "" {
-			fmt.Fprintf(w, " %s", name)
-		}
-		def := f.DefValue
+	fs.VisitAll(func(f *flag.Flag) { printFlag(fs.Output(), f) })
+}
+
+// printFlag prints a flag with its default, even one that is empty or
+// false, which flag.PrintDefaults leaves out, and its help wrapped to fit
+// 80 columns.
+func printFlag(w io.Writer, f *flag.Flag) {
+	name, help := flag.UnquoteUsage(f)
+	fmt.Fprintf(w, "  --%s", f.Name)
+	if name != "" {
+		fmt.Fprintf(w, " %s", name)
+	}
+	def := f.DefValue
+	switch {
+	case strings.Contains(help, "(default") || strings.Contains(help, "(required)"):
+		def = ""
+	case def == "" || def == "0" && f.Name != "rate":
+		def = "none"
+	}
+	if def != "" {
+		help += " (default " + def + ")"
+	}
+	fmt.Fprintln(w)
+	for _, line := range wrap(help, 80-6) {
+		fmt.Fprintf(w, "      %s\n", line)
+	}
+}
+
+// wrap breaks text into lines of at most width columns, between words.
+func wrap(text string, width int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(text) {
 		switch {
-		case strings.Contains(help, "(default") || strings.Contains(help, "(required)"):
-			def = ""
-		case def == "" || def == "0" && f.Name != "rate":
-			def = "none"
+		case line == "":
+			line = word
+		case len([]rune(line))+1+len([]rune(word)) > width:
+			lines = append(lines, line)
+			line = word
+		default:
+			line += " " + word
 		}
-		fmt.Fprintf(w, "\n      %s", help)
-		if def != "" {
-			fmt.Fprintf(w, " (default %s)", def)
-		}
-		fmt.Fprintln(w)
-	})
+	}
+	return append(lines, line)
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -36,18 +37,27 @@ func Credentials(provider string, names []string, configPath string, getenv func
 		return creds, nil
 	}
 	info, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) && !explicit {
-		return creds, nil
+	flag := ""
+	if explicit {
+		flag = " (--config)"
 	}
-	if err != nil {
-		return nil, fmt.Errorf("config file: %w", err)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && !explicit:
+		return creds, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("config file %s (--config) does not exist: check the path, or create it (one section per provider, chmod 600, as the README shows), or leave --config out and set %s in the environment",
+			path, strings.Join(names, " and "))
+	case err != nil:
+		return nil, fmt.Errorf("config file %s%s cannot be read: %v; check its permissions", path, flag, err)
+	case info.IsDir():
+		return nil, fmt.Errorf("config file %s%s is a directory: name the YAML file (such as %s)", path, flag, filepath.Join(path, "config.yaml"))
 	}
 	if info.Mode().Perm()&0o077 != 0 {
 		return nil, fmt.Errorf("config file %s holds credentials but others may read it (mode %04o): run chmod 600 %s", path, info.Mode().Perm(), path)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("config file: %w", err)
+		return nil, fmt.Errorf("config file %s%s cannot be read: %v; check its permissions", path, flag, err)
 	}
 	var sections map[string]map[string]string
 	if err := yaml.Unmarshal(data, &sections); err != nil {

@@ -89,7 +89,13 @@ type Options struct {
 	Stdout   io.Writer
 	Stderr   io.Writer
 	Logger   *slog.Logger
-	Progress bool // show the progress bar on Stderr
+	Progress bool // show the progress line on Stderr, a terminal
+	// TerminalSummary says a person reads Summary on the terminal that
+	// shows the log: the summary log line would repeat it.
+	TerminalSummary bool
+	// StatsInterval, without Progress, logs a progress line this often (0:
+	// never): for cron, where stderr is not a terminal.
+	StatsInterval time.Duration
 }
 
 // RetryPolicy is the one retry policy of the program: exponential backoff
@@ -160,9 +166,13 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, &UsageError{Err: err}
 	}
+	asked := opts.BatchSize
 	opts.applyDefaults(reg.Capabilities)
 	if err := checkOptions(&opts, reg.Capabilities); err != nil {
 		return nil, err
+	}
+	if asked > opts.BatchSize {
+		opts.Logger.Warn(fmt.Sprintf("--batch-size %d is more than %s takes in one request: %s", asked, reg.Name, batchNote(reg.Capabilities.MaxBatch)))
 	}
 	r, err := prepare(ctx, opts, reg)
 	if err != nil {
@@ -230,6 +240,10 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 			r.close()
 		}
 	}()
+	if r.progress = newProgress(opts); r.progress != nil {
+		opts.Logger = r.progress.guard(opts.Logger)
+		r.opts.Logger = opts.Logger
+	}
 
 	creds := opts.Credentials
 	if !opts.DryRun {
@@ -258,6 +272,7 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 		}
 	}
 	r.report.Provider, r.report.List, r.report.Mode, r.report.DryRun = reg.Name, opts.List, string(opts.Mode), opts.DryRun
+	r.report.rejectsFile, r.report.forgetful = opts.RejectsFile != "", forgetful(opts)
 	if err = r.openFile(); err != nil {
 		return nil, err
 	}
@@ -316,9 +331,6 @@ func (r *run) begin() (err error) {
 		return &UsageError{Err: err}
 	}
 	r.existing = list.Existing
-	if r.opts.Progress {
-		r.progress = newProgress(r.opts.Stderr)
-	}
 	return nil
 }
 
@@ -366,8 +378,12 @@ func (r *run) close() {
 	}
 }
 
-// logSummary writes the run's last log line, for cron.
+// logSummary writes the run's last log line, for cron; not when a person
+// reads the summary on the same terminal.
 func (r *run) logSummary() {
+	if r.opts.TerminalSummary {
+		return
+	}
 	rep := r.report
 	level := slog.LevelInfo
 	if rep.Stopped != "" {
@@ -379,7 +395,26 @@ func (r *run) logSummary() {
 		"duration_seconds", rep.DurationSeconds, "stopped", rep.Stopped, "source_unchanged", rep.SourceUnchanged)
 }
 
+// batchNote says what batches a provider is sent.
+func batchNote(maxBatch int) string {
+	if maxBatch == 1 {
+		return "one contact per request (its API has no batch endpoint)"
+	}
+	return fmt.Sprintf("batches of %d are sent", maxBatch)
+}
+
 func stateEnabled(path string) bool { return path != "" && path != "none" }
+
+// forgetful says why a rerun cannot skip what this run sent, if it cannot.
+func forgetful(o Options) string {
+	switch {
+	case o.Sandbox:
+		return "the sandbox forgets what it received when the run ends"
+	case !stateEnabled(o.StateFile):
+		return "without a state (--state none), nothing remembers what was sent"
+	}
+	return ""
+}
 
 func checkOptions(o *Options, caps providers.Capabilities) error {
 	if o.List == "" {
@@ -393,6 +428,11 @@ func checkOptions(o *Options, caps providers.Capabilities) error {
 	}
 	if _, err := deleteLimit(o.MaxDelete, 0); err != nil {
 		return &UsageError{Err: err}
+	}
+	if stateEnabled(o.StateFile) {
+		if err := checkStatePath(o.StateFile); err != nil {
+			return err
+		}
 	}
 	if !caps.Supports(o.Mode) {
 		modes := make([]string, len(caps.Modes))

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -84,6 +85,10 @@ func Inspect(ctx context.Context, o InspectOptions) (*Inspection, error) {
 		Delimiter: o.Delimiter, Encoding: o.Encoding, DryRun: true, RequireMobile: o.RequireMobile}
 	opts.applyDefaults(reg.Capabilities)
 	r, err := prepare(ctx, opts, reg)
+	var noPhone *mapping.NoPhoneColumnError
+	if errors.As(err, &noPhone) && o.WriteMapping != "" {
+		return nil, writeSkeleton(o, reg, noPhone, err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -117,6 +122,22 @@ func Inspect(ctx context.Context, o InspectOptions) (*Inspection, error) {
 		}
 	}
 	return in, nil
+}
+
+// writeSkeleton writes, for a file without a phone column, the mapping
+// detected with an empty phone field to complete, and returns the error
+// that says so.
+func writeSkeleton(o InspectOptions, reg providers.Registration, noPhone *mapping.NoPhoneColumnError, err error) error {
+	spec := mapping.Detect(noPhone.Header, mapping.DetectOptions{Custom: reg.Capabilities.CustomFields,
+		ProviderFields: reg.Capabilities.Fields, Provider: reg.Name})
+	if o.Region != "" {
+		spec.Region = o.Region
+	}
+	if werr := spec.WriteSkeleton(o.WriteMapping, noPhone); werr != nil {
+		return fmt.Errorf("%w; and the mapping could not be written: %v", err, werr)
+	}
+	return fmt.Errorf("%w\na mapping to complete was written to %s: write the phone column's name after \"phone:\", then pass --mapping %s",
+		err, o.WriteMapping, o.WriteMapping)
 }
 
 func allCustomFields() []string {

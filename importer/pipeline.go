@@ -47,6 +47,10 @@ type run struct {
 	sample *sample
 	// inFlight bounds the text of the rows read and not yet planned.
 	inFlight *byteBudget
+	// rowsRead counts the rows that entered the pipeline, and readAll says
+	// the reader reached the end of the file, for the progress.
+	rowsRead atomic.Int64
+	readAll  atomic.Bool
 
 	// ctx is the caller's: a signal cancels it.
 	ctx context.Context
@@ -193,6 +197,7 @@ func (r *run) pipeline() error {
 	r.inFlight = newByteBudget(inFlightBytes)
 
 	go r.watchInterrupt(done)
+	r.progress.start(r.meters)
 
 	readErr := make(chan error, 1)
 	go func() { readErr <- r.read(chunks) }()
@@ -269,6 +274,7 @@ func (r *run) read(out chan<- *chunk) error {
 	for {
 		row, err := r.reader.Next()
 		if errors.Is(err, io.EOF) {
+			r.readAll.Store(true)
 			break
 		}
 		if err != nil {
@@ -276,6 +282,7 @@ func (r *run) read(out chan<- *chunk) error {
 		}
 		c.bytes += r.inFlight.take(len(row.Text))
 		c.rows = append(c.rows, work{row: row})
+		r.rowsRead.Add(1)
 		if len(c.rows) == chunkSize || c.bytes >= chunkBytes {
 			out <- c
 			c = &chunk{seq: c.seq + 1, rows: make([]work, 0, chunkSize)}
@@ -653,9 +660,8 @@ func (r *run) collect(events <-chan []event) error {
 		if r.stateWrites != nil && (len(c.writes) > 0 || len(c.labels) > 0) {
 			r.stateWrites <- c
 		}
-		r.progress.update(r.report, false)
+		r.progress.update(r.report)
 	}
-	r.progress.update(r.report, true)
 	return writeErr
 }
 

@@ -57,6 +57,12 @@ type Report struct {
 	Stopped string `json:"stopped,omitempty"`
 	// Error is the message of the error that stopped the run.
 	Error string `json:"error,omitempty"`
+
+	// rejectsFile says --rejects was given, and forgetful that a rerun
+	// cannot skip what this run sent (--state none, or the sandbox, which
+	// forgets what it received): for the advice after the summary.
+	rejectsFile bool
+	forgetful   string
 }
 
 // WarningRow is one dropped value.
@@ -125,19 +131,18 @@ func (r *Report) WriteJSON(path string) error {
 	return os.WriteFile(path, append(data, '\n'), 0o644)
 }
 
-// Summary writes the human summary printed at the end of a run.
+// Summary writes the human summary printed at the end of a run: a
+// headline that says what happened, where, the counts by reason, and what
+// to do next when there is something to do.
 func (r *Report) Summary(w io.Writer) {
 	if r.SourceUnchanged {
 		fmt.Fprintf(w, "%s: unchanged since the last complete run (the server answered 304 Not Modified): nothing read, nothing sent to %s list %q\n", r.File, r.Provider, r.List)
 		return
 	}
-	verb := "imported"
-	if r.DryRun {
-		verb = "checked (dry run: nothing sent)"
-	}
-	fmt.Fprintf(w, "%s: %d rows %s into %s list %q in %.1fs\n", r.File, r.Rows, verb, r.Provider, r.List, r.DurationSeconds)
+	fmt.Fprintln(w, r.Headline())
+	fmt.Fprintf(w, "  %s into %s list %q, %.1fs\n", r.File, r.Provider, r.List, r.DurationSeconds)
 	line := func(label string, n int, reasons map[string]int) {
-		if n == 0 && label != "added" {
+		if n == 0 {
 			return
 		}
 		fmt.Fprintf(w, "  %-9s %8d", label, n)
@@ -160,6 +165,64 @@ func (r *Report) Summary(w io.Writer) {
 		fmt.Fprintf(w, "  warnings: %s (the values were left empty)\n", reasonList(r.Warnings))
 	}
 	fmt.Fprintf(w, "  %d requests, %d retries\n", r.Requests, r.Retries)
+	if r.Rejected+r.Failed-r.notSent() > 0 && !r.rejectsFile {
+		fmt.Fprintf(w, "To list the rows rejected or failed, and why: run again with --rejects FILE.\n")
+	}
+	if r.Stopped == reasonInterrupted && r.forgetful != "" && r.Added+r.Updated+r.Deleted > 0 {
+		fmt.Fprintf(w, "Running again sends every row again, those added included: %s.\n", r.forgetful)
+	}
+}
+
+// Headline says in one line what became of the rows: "8 added, 1 skipped,
+// 1 rejected of 10 rows".
+func (r *Report) Headline() string {
+	var parts []string
+	add := func(n int, what string) {
+		if n > 0 {
+			parts = append(parts, count(n)+" "+what)
+		}
+	}
+	planned := r.SkippedByReason["dry_run"]
+	failed := r.Failed - r.notSent()
+	add(planned, "to send")
+	add(r.Added, "added")
+	add(r.Updated, "updated")
+	add(r.Skipped-planned, "skipped")
+	add(r.Rejected, "rejected")
+	add(failed, "failed")
+	add(r.notSent(), "not sent")
+	add(r.Deleted, "deleted")
+	var prefix string
+	switch {
+	case r.DryRun:
+		prefix = "Dry run, nothing sent: "
+	case r.Stopped == reasonInterrupted:
+		prefix = "Interrupted: "
+	case r.Stopped != "":
+		prefix = "Stopped: "
+	}
+	switch {
+	case r.Rows == 0 && r.Deleted == 0 && r.Stopped != "":
+		return prefix + "no row was read"
+	case r.Rows == 0 && r.Deleted == 0:
+		return prefix + "the file has no rows: nothing sent"
+	case len(parts) == 0:
+		return prefix + "nothing sent"
+	}
+	rows := "rows"
+	if r.Rows == 1 {
+		rows = "row"
+	}
+	head := prefix + strings.Join(parts, ", ") + " of " + count(r.Rows) + " " + rows
+	if !r.DryRun && r.Stopped == "" && r.Added+r.Updated+r.Deleted == 0 && r.Requests == 0 {
+		head += ": nothing sent"
+	}
+	return head
+}
+
+// notSent counts the rows a stop left untried.
+func (r *Report) notSent() int {
+	return r.FailedByReason[reasonInterrupted] + r.FailedByReason[reasonAborted]
 }
 
 // reasonList renders {"a": 2, "b": 1} as "a 2, b 1", largest first.

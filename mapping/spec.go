@@ -2,7 +2,9 @@ package mapping
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"slices"
 	"sort"
@@ -86,8 +88,13 @@ func (f *FieldSpec) all() []string {
 // LoadSpec reads a YAML mapping file.
 func LoadSpec(path string) (*Spec, error) {
 	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("mapping file %s (--mapping) does not exist: check the path, or write one with contactsync inspect FILE --write-mapping %s", path, path)
+	case err != nil && isDir(path):
+		return nil, fmt.Errorf("mapping file %s (--mapping) is a directory: name the YAML file in it", path)
+	case err != nil:
+		return nil, fmt.Errorf("mapping file %s (--mapping) cannot be read: %w", path, err)
 	}
 	var s Spec
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -99,6 +106,9 @@ func LoadSpec(path string) (*Spec, error) {
 		if !slices.Contains(Fields, f) {
 			return nil, fmt.Errorf("mapping file %s: unknown field %q; the fields are %s", path, f, fieldList())
 		}
+	}
+	if fs, ok := s.Fields[FieldPhone]; ok && len(fs.all()) == 0 {
+		return nil, fmt.Errorf("mapping file %s: phone names no column: write the name of the file's phone column after \"phone:\"", path)
 	}
 	return &s, nil
 }
@@ -225,7 +235,7 @@ func Resolve(spec *Spec, header []string, allowedCustom []string) (*Columns, err
 		slot++
 	}
 	if len(c.Phones) == 0 {
-		return nil, fmt.Errorf("no phone column: none of the columns (%s) is named like a phone number; name one with a mapping file (--mapping, see `contactsync inspect --write-mapping`)", strings.Join(header, ", "))
+		return nil, &NoPhoneColumnError{Header: header}
 	}
 	if spec.Fields[FieldFullName] != nil && (spec.Fields[FieldFirstName] != nil || spec.Fields[FieldLastName] != nil) {
 		// Separate columns are better than splitting a full name.
@@ -318,4 +328,9 @@ func (c *Columns) tags() []string {
 		}
 	}
 	return tags
+}
+
+func isDir(path string) bool {
+	info, err := os.Stat(path)
+	return err == nil && info.IsDir()
 }

@@ -28,8 +28,16 @@ type Capabilities struct {
 	CustomFields []string
 	// Credentials names the environment variables the provider reads.
 	Credentials []string
-	// ListHelp says what --list means for this provider.
-	ListHelp string
+	// ListHelp says what --list means for this provider, and ListHowTo
+	// where a user finds the value.
+	ListHelp, ListHowTo string
+	// Sends says, per field of a mapping, what the provider calls it, in
+	// the order `contactsync providers` shows them; the fields it leaves
+	// out are not stored.
+	Sends []FieldName
+	// ListRegion says a list has a country of its own, which is the
+	// default region and the only one the list takes (AvoSMS).
+	ListRegion bool
 	// MaxListLen and MaxTagLen bound --list and the tag when the API does
 	// (0: no documented bound).
 	MaxListLen, MaxTagLen int
@@ -63,6 +71,12 @@ type Note struct {
 	// Field is a contact field the provider does not store: the note is
 	// printed when a column maps to it.
 	Field mapping.Field
+}
+
+// FieldName is what a provider calls a field of the mapping.
+type FieldName struct {
+	Field mapping.Field
+	Name  string // the provider's name, and how the value is written
 }
 
 // Pacing is how fast the importer talks to a provider.
@@ -101,6 +115,36 @@ func (c Capabilities) Describe(name string) string {
 	}
 	fmt.Fprintf(&b, "%s\n", name)
 	fmt.Fprintf(&b, "  --list        %s\n", c.ListHelp)
+	if c.ListHowTo != "" {
+		fmt.Fprintf(&b, "  finding it    %s\n", c.ListHowTo)
+	}
+	switch {
+	case c.DefaultRegion != "":
+		fmt.Fprintf(&b, "  region        %s: numbers without an international prefix are read as %s numbers, unless --region or a mapping file's region says otherwise\n", c.DefaultRegion, c.DefaultRegion)
+	case c.ListRegion:
+		fmt.Fprintf(&b, "  region        the list's own country, from the list's information: numbers without an international prefix are read as its numbers, and a number of another country is rejected (country_mismatch)\n")
+	default:
+		fmt.Fprintf(&b, "  region        none: a number without an international prefix needs --region CC (or a mapping file's region)\n")
+	}
+	fmt.Fprintf(&b, "  fields        what each field of a mapping file (and each column detected) is sent as:\n")
+	sent := map[mapping.Field]bool{mapping.FieldCountry: true, mapping.FieldFullName: true}
+	for _, f := range c.Sends {
+		fmt.Fprintf(&b, "                  %-11s → %s\n", f.Field, f.Name)
+		sent[f.Field] = true
+	}
+	if len(c.CustomFields) > 0 {
+		fmt.Fprintf(&b, "                  %-11s → %s (custom: in a mapping file)\n", "custom", strings.Join(c.CustomFields, ", "))
+	}
+	var dropped []string
+	for _, f := range mapping.Fields {
+		if !sent[f] {
+			dropped = append(dropped, string(f))
+		}
+	}
+	if len(dropped) > 0 {
+		fmt.Fprintf(&b, "                  not stored: %s\n", strings.Join(dropped, ", "))
+	}
+	fmt.Fprintf(&b, "                  (country sets a row's region; full_name is split into first_name and last_name)\n")
 	if c.MaxBatch == 1 {
 		fmt.Fprintf(&b, "  batch size    one contact per request (the API has no batch endpoint)\n")
 	} else {
@@ -108,13 +152,6 @@ func (c Capabilities) Describe(name string) string {
 	}
 	fmt.Fprintf(&b, "  modes         %s\n", strings.Join(modes, ", "))
 	fmt.Fprintf(&b, "  phone format  %s\n", c.PhoneFormat)
-	fmt.Fprintf(&b, "  fields        %s\n", strings.Join(c.Fields, ", "))
-	if len(c.CustomFields) > 0 {
-		fmt.Fprintf(&b, "  custom fields %s\n", strings.Join(c.CustomFields, ", "))
-	}
-	if c.DefaultRegion != "" {
-		fmt.Fprintf(&b, "  region        %s unless --region says otherwise\n", c.DefaultRegion)
-	}
 	if c.EmptyCells != "" {
 		fmt.Fprintf(&b, "  empty cells   %s\n", c.EmptyCells)
 	}

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"contactsync/internal/suggest"
 )
 
 // Registration is how a provider package makes itself known; it calls
@@ -39,7 +41,11 @@ func Lookup(name string) (Registration, error) {
 	defer registryMu.RUnlock()
 	r, ok := registry[strings.ToLower(name)]
 	if !ok {
-		return Registration{}, fmt.Errorf("unknown provider %q: choose one of %s", name, strings.Join(namesLocked(), ", "))
+		names := namesLocked()
+		if near := suggest.Closest(name, names); near != "" {
+			return Registration{}, fmt.Errorf("unknown provider %q: did you mean %s? (the providers: %s)", name, near, strings.Join(names, ", "))
+		}
+		return Registration{}, fmt.Errorf("unknown provider %q: choose one of %s", name, strings.Join(names, ", "))
 	}
 	return r, nil
 }

@@ -13,9 +13,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -64,12 +66,14 @@ type Source struct {
 	text   io.Reader // FormatCSV: the text, uncompressed
 	book   *Workbook // FormatXLSX
 	close  []func() error
+	size   int64    // of what is read, compressed or not; -1 when unknown
+	read   *counter // bytes read of it so far
 }
 
 // Open opens FILE. It reads only the first bytes of a CSV file (the rest is
 // read as Text is), and a workbook whole, as .xlsx must be.
 func Open(ctx context.Context, file string, o Options) (*Source, error) {
-	s := &Source{Name: file}
+	s := &Source{Name: file, size: -1}
 	var in io.Reader
 	switch {
 	case file == "-":
@@ -77,6 +81,13 @@ func Open(ctx context.Context, file string, o Options) (*Source, error) {
 			return nil, errors.New("no standard input to read")
 		}
 		s.Name, s.origin, in = "standard input", "standard input", o.Stdin
+		// A file redirected to the standard input (< contacts.csv) has a
+		// size; a pipe has none.
+		if f, ok := o.Stdin.(*os.File); ok {
+			if info, err := f.Stat(); err == nil && info.Mode().IsRegular() {
+				s.size = info.Size()
+			}
+		}
 	case IsURL(file):
 		d, err := download(ctx, file, o)
 		if err != nil {
@@ -84,20 +95,71 @@ func Open(ctx context.Context, file string, o Options) (*Source, error) {
 		}
 		s.Name, s.origin, s.Validators = d.name, d.name, d.validators()
 		s.close = append(s.close, d.Close)
+		s.size = d.first.ContentLength // -1 when the server did not say
 		in = d
 	default:
-		f, err := os.Open(file)
+		f, err := openFile(file)
 		if err != nil {
 			return nil, err
 		}
 		s.close = append(s.close, f.Close)
+		if info, err := f.Stat(); err == nil {
+			s.size = info.Size()
+		}
 		in = f
 	}
-	if err := s.identify(in); err != nil {
+	s.read = &counter{r: in}
+	if err := s.identify(s.read); err != nil {
 		s.Close()
 		return nil, err
 	}
+	if s.book != nil {
+		// A workbook is read whole before its first row: the bytes read say
+		// nothing of how far the rows are.
+		s.size = -1
+	}
 	return s, nil
+}
+
+// openFile opens a path and says, when it cannot, what to do about it in
+// words rather than in the system's ("open x: no such file or directory").
+func openFile(path string) (*os.File, error) {
+	info, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("%s does not exist: check the path (FILE may also be - for the standard input, or an http(s) URL)", path)
+	case errors.Is(err, fs.ErrPermission):
+		return nil, fmt.Errorf("%s cannot be read: permission denied; check its permissions (ls -l %s)", path, path)
+	case err != nil:
+		return nil, fmt.Errorf("%s cannot be read: %w", path, err)
+	case info.IsDir():
+		return nil, fmt.Errorf("%s is a directory: name a CSV or .xlsx file in it", path)
+	}
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrPermission) {
+		return nil, fmt.Errorf("%s cannot be read: permission denied; check its permissions (ls -l %s)", path, path)
+	}
+	return f, err
+}
+
+// Size is the size of what is read (compressed, when it is), or -1 when it
+// is not known: a pipe, a download whose server does not say, a workbook.
+func (s *Source) Size() int64 { return s.size }
+
+// BytesRead is how much of it has been read so far; safe to call while
+// another goroutine reads.
+func (s *Source) BytesRead() int64 { return s.read.n.Load() }
+
+// counter counts the bytes read through it.
+type counter struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *counter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 // NameOf returns how messages name FILE — a URL without its password, its

@@ -5,7 +5,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,5 +114,84 @@ func TestStdin(t *testing.T) {
 	text, _ := io.ReadAll(src.Text())
 	if string(text) != csvText || src.Name != "standard input" || src.Describe("") != "csv, gzip, standard input" {
 		t.Fatalf("%q from %q (%s)", text, src.Name, src.Describe(""))
+	}
+}
+
+// What the progress line's percentage comes from: the size of what is read
+// (compressed, when it is), when it can be known, and the bytes read of it.
+func TestSizeAndBytesRead(t *testing.T) {
+	gz := gzipped(t, []byte(csvText))
+	dir := t.TempDir()
+	plain, packed := filepath.Join(dir, "plain.csv"), filepath.Join(dir, "packed.csv.gz")
+	os.WriteFile(plain, []byte(csvText), 0o644)
+	os.WriteFile(packed, gz, 0o644)
+	redirected, err := os.Open(packed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer redirected.Close()
+	book := writeWorkbook(t)
+	serve := func(length bool) string {
+		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if length {
+				w.Header().Set("Content-Length", fmt.Sprint(len(csvText)))
+			} else {
+				w.(http.Flusher).Flush() // chunked: no length
+			}
+			io.WriteString(w, csvText)
+		}))
+		t.Cleanup(ts.Close)
+		return ts.URL + "/contacts.csv"
+	}
+	tests := []struct {
+		name  string
+		file  string
+		stdin io.Reader
+		size  int64
+	}{
+		{"a file", plain, nil, int64(len(csvText))},
+		{"a compressed file: its compressed size", packed, nil, int64(len(gz))},
+		{"a file redirected to the standard input", "-", redirected, int64(len(gz))},
+		{"a pipe", "-", bytes.NewReader([]byte(csvText)), -1},
+		{"a download with its length", serve(true), nil, int64(len(csvText))},
+		{"a download without", serve(false), nil, -1},
+		{"a workbook, read whole before its first row", book, nil, -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src, err := Open(context.Background(), tt.file, Options{Stdin: tt.stdin})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src.Close()
+			if src.Size() != tt.size {
+				t.Errorf("size %d, want %d", src.Size(), tt.size)
+			}
+			if src.Text() != nil {
+				io.ReadAll(src.Text())
+				if tt.size >= 0 && src.BytesRead() != tt.size {
+					t.Errorf("%d bytes read of %d", src.BytesRead(), tt.size)
+				}
+			}
+		})
+	}
+}
+
+// A path that cannot be read is named, with what to do, not with the
+// system's words.
+func TestOpenPathMessages(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "nope.csv")
+	tests := []struct{ name, path, want string }{
+		{"missing", missing, missing + " does not exist: check the path (FILE may also be - for the standard input, or an http(s) URL)"},
+		{"a directory", dir, dir + " is a directory: name a CSV or .xlsx file in it"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Open(context.Background(), tt.path, Options{})
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("err %v, want %q", err, tt.want)
+			}
+		})
 	}
 }

@@ -58,7 +58,13 @@ var capabilities = providers.Capabilities{
 	CustomFields: []string{"contactOther"},
 	Credentials:  []string{envID, envKey},
 	ListHelp:     "the listContactId",
-	Pacing:       providers.Pacing{Rate: 20, Burst: 10, Workers: 8, BatchSize: 1},
+	ListHowTo:    "the list's ID, a number: AvoSMS's /contact/list call lists the account's lists with their IDs",
+	ListRegion:   true,
+	Sends: []providers.FieldName{{Field: mapping.FieldPhone, Name: "contactTelephoneNumber"},
+		{Field: mapping.FieldFirstName, Name: "contactFirstName"}, {Field: mapping.FieldLastName, Name: "contactName"},
+		{Field: mapping.FieldEmail, Name: "contactEmail"}, {Field: mapping.FieldBirthday, Name: "contactBirthday, as DD/MM/YYYY (a guess)"},
+		{Field: mapping.FieldCivility, Name: "contactCivility, as M or Mme (a guess)"}},
+	Pacing: providers.Pacing{Rate: 20, Burst: 10, Workers: 8, BatchSize: 1},
 	EmptyCells: "keep the value AvoSMS holds: an update clears what it is not sent, so it sends, for every field the row " +
 		"leaves empty, the value list/information showed (a contact added to the list by someone else after that read " +
 		"has those fields cleared)",

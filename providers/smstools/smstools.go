@@ -49,7 +49,12 @@ var capabilities = providers.Capabilities{
 	CustomFields: []string{"extra1", "extra2", "extra3", "extra4", "extra5", "extra6", "extra7", "extra8"},
 	Credentials:  []string{envClientID, envClientSecret},
 	ListHelp:     "the groupid",
-	Pacing:       providers.Pacing{Rate: 10, Burst: 5, Workers: 4, BatchSize: maxBatch},
+	ListHowTo: "the contact group's ID, a number, not its name: GET /v1/groups lists the account's groups " +
+		"with their ID and name (seen in a third-party client library)",
+	Sends: []providers.FieldName{{Field: mapping.FieldPhone, Name: "phone"}, {Field: mapping.FieldFirstName, Name: "firstname"},
+		{Field: mapping.FieldLastName, Name: "lastname"}, {Field: mapping.FieldBirthday, Name: "birthday, as yyyy-MM-dd"},
+		{Field: mapping.FieldID, Name: "ID: the row updates that contact"}},
+	Pacing: providers.Pacing{Rate: 10, Burst: 5, Workers: 4, BatchSize: maxBatch},
 	EmptyCells: "keep the value Smstools holds: a PATCH changes only the properties it is given, and an empty " +
 		"cell is not sent (so no cell can clear a value)",
 }
