@@ -163,6 +163,13 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err := checkOptions(&opts, reg.Capabilities); err != nil {
 		return nil, err
 	}
+	var stdin io.Reader
+	if opts.File == "-" {
+		stdin = opts.Stdin
+	}
+	if err := checkFiles(runFiles(&opts), stdin); err != nil {
+		return nil, err
+	}
 	r, err := prepare(ctx, opts, reg)
 	if err != nil {
 		return nil, err
