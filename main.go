@@ -125,11 +125,10 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	if report != nil {
 		report.Summary(stdout)
 		if opts.ReportFile != "" {
+			// The path was checked before the first request; failing now,
+			// after rows were sent, leaves the run's exit code as it is.
 			if werr := report.WriteJSON(opts.ReportFile); werr != nil {
-				fmt.Fprintf(stderr, "contactsync: cannot write the report: %v\n", werr)
-				if err == nil {
-					return exitUsage
-				}
+				fmt.Fprintf(stderr, "contactsync: the report could not be written to %s (%v); the summary above is what it would hold\n", opts.ReportFile, werr)
 			}
 		}
 	}
@@ -144,6 +143,7 @@ func exitCode(report *importer.Report, err error) int {
 	var usageErr *importer.UsageError
 	var fatal *importer.FatalError
 	var stateErr *importer.StateError
+	var outErr *importer.OutputError
 	switch {
 	case errors.As(err, &usageErr):
 		return exitUsage
@@ -151,7 +151,9 @@ func exitCode(report *importer.Report, err error) int {
 		return exitInterrupted
 	case errors.As(err, &fatal), errors.As(err, &stateErr):
 		return exitFatal
-	case err != nil:
+	case errors.As(err, &outErr) && report.Stopped != "":
+		return exitFatal // the rejects file failed part-way, and stopped the run
+	case err != nil && !errors.As(err, &outErr):
 		return exitUsage
 	case report.Rejected+report.Failed > 0:
 		return exitRowsFailed

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -46,6 +48,67 @@ func TestOutputOverInputRefused(t *testing.T) {
 			}
 			if after, _ := os.ReadFile(file); !bytes.Equal(after, content) || srv.sb.Requests() != 0 {
 				t.Fatalf("the input changed, or %d requests were sent", srv.sb.Requests())
+			}
+		})
+	}
+}
+
+// A report that cannot be written once the run is over does not turn the
+// run's exit code into 2 ("nothing was sent"): the code is the run's, and
+// the message says where the report could not go.
+func TestReportLostAtTheEndKeepsTheExitCode(t *testing.T) {
+	for _, tt := range []struct {
+		file, region string
+		want         int
+	}{{"samples/contacts.csv", "FR", exitRowsFailed}, {"samples/google-contacts.csv", "GB", exitOK}} {
+		t.Run(filepath.Base(tt.file), func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "reports")
+			os.Mkdir(dir, 0o755)
+			report := filepath.Join(dir, "report.json")
+			// The directory is there when the run checks it, and gone by
+			// the time the report is written.
+			srv := subjects[0].serve(t, providers.SandboxOptions{}, countRequests(1, func() { os.RemoveAll(dir) }))
+			code, stdout, stderr := cli(t, srv.sb.Credentials(), "import", tt.file, "--provider", "octopush", "--list", "l",
+				"--region", tt.region, "--endpoint", srv.url, "--state", "none", "--report", report, "--quiet")
+			if code != tt.want || !strings.Contains(stderr, "the report could not be written to "+report) {
+				t.Fatalf("exit %d, want %d\n%s\n%s", code, tt.want, stdout, stderr)
+			}
+			if len(srv.sb.Contacts("l")) == 0 {
+				t.Fatal("nothing was sent")
+			}
+		})
+	}
+}
+
+// The rejects file failing part-way stops the run (exit 3); failing only as
+// it is closed, after every row was sent, leaves the run's exit code. The
+// message names the file either way.
+func TestRejectsLostKeepsTheTruth(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full to fail writes with")
+	}
+	s := subjects[0]
+	for _, tt := range []struct {
+		name     string
+		rejected int // rows; a rejected row's line is about 60 bytes, and 4 KiB are buffered
+		want     int
+	}{{"at the end", 3, exitRowsFailed}, {"part-way", 2000, exitFatal}} {
+		t.Run(tt.name, func(t *testing.T) {
+			var b strings.Builder
+			b.WriteString("first name,last name,mobile\n")
+			for i := range 100 {
+				fmt.Fprintf(&b, "F%d,L%d,%s\n", i, i, s.number(i))
+			}
+			for i := range tt.rejected {
+				fmt.Fprintf(&b, "Rejected%d,Row%d,not a phone number %d\n", i, i, i)
+			}
+			file := filepath.Join(t.TempDir(), "contacts.csv")
+			os.WriteFile(file, []byte(b.String()), 0o644)
+			srv := s.serve(t, providers.SandboxOptions{}, nil)
+			code, stdout, stderr := cli(t, srv.sb.Credentials(), s.args(srv, file, "none", filepath.Join(t.TempDir(), "report.json"),
+				"--rejects", "/dev/full")...)
+			if code != tt.want || !strings.Contains(stderr, "the rejects file /dev/full could not be written") {
+				t.Fatalf("exit %d, want %d\n%s\n%s", code, tt.want, stdout, stderr)
 			}
 		})
 	}

@@ -153,7 +153,8 @@ func (o *Options) applyDefaults(caps providers.Capabilities) {
 
 // Run imports the file. It returns the report whenever rows were read, even
 // with an error: *UsageError (nothing was sent), *FatalError (the provider
-// stopped the run) or ErrInterrupted.
+// stopped the run), *OutputError (the rejects file could not be written) or
+// ErrInterrupted.
 func Run(ctx context.Context, opts Options) (*Report, error) {
 	reg, err := providers.Lookup(opts.Provider)
 	if err != nil {
@@ -330,8 +331,8 @@ func (r *run) execute() (*Report, error) {
 	}
 	r.report.Retries = r.retries.Load()
 	if r.rejects != nil {
-		if err := r.rejects.close(); err != nil && runErr == nil {
-			runErr = fmt.Errorf("writing the rejects file: %w", err)
+		if err := r.rejects.close(); err != nil {
+			runErr = errors.Join(runErr, &OutputError{File: "the rejects file " + r.opts.RejectsFile, Err: err})
 		}
 	}
 	if runErr != nil {

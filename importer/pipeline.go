@@ -623,7 +623,7 @@ func (r *run) collect(events <-chan []event) error {
 			}
 			if r.rejects != nil && writeErr == nil && (e.outcome == providers.Rejected || e.outcome == providers.Failed) {
 				if err := r.rejects.write(e.text, e.line, e.outcome.String(), e.reason, r.redact(e.detail)); err != nil {
-					writeErr = fmt.Errorf("writing the rejects file: %w", err)
+					writeErr = &OutputError{File: "the rejects file " + r.opts.RejectsFile, Err: err}
 					r.halt(reasonAborted, writeErr)
 				}
 			}
