@@ -161,6 +161,10 @@ const (
 	reasonInterrupted = "interrupted"
 )
 
+// isHaltReason says whether a failed row's reason is a halt's: the row was
+// never tried, or its request was cut short by the halt.
+func isHaltReason(reason string) bool { return reason == reasonAborted || reason == reasonInterrupted }
+
 // halt stops new work; the first call's reason and error win.
 func (r *run) halt(reason string, err error) {
 	r.haltMu.Lock()
@@ -419,10 +423,11 @@ func (r *run) planChunk(c *chunk, seen *keySet, b *batcher) []event {
 	for i := range c.rows {
 		w := &c.rows[i]
 		// Only rejected and failed rows keep their text: the rejects file
-		// is all it is for.
+		// is all it is for, and it does not take the rows a halt kept from
+		// being tried.
 		ev := event{line: w.row.Line}
 		if reason := r.halted(); reason != "" {
-			ev.outcome, ev.reason, ev.text = providers.Failed, reason, w.row.Text
+			ev.outcome, ev.reason = providers.Failed, reason
 			evs = append(evs, ev)
 			continue
 		}
@@ -621,13 +626,16 @@ func (r *run) collect(events <-chan []event) error {
 			if r.sample != nil && e.outcome == providers.Rejected && len(r.sample.problems) < r.sample.max {
 				r.sample.problems = append(r.sample.problems, WarningRow{Row: e.line, Reason: e.reason, Detail: e.detail})
 			}
-			if r.rejects != nil && writeErr == nil && (e.outcome == providers.Rejected || e.outcome == providers.Failed) {
+			// The rejects file holds rows to fix: not those a halt kept
+			// from being tried (the unread rest of an interrupted file),
+			// which the next run sends as they are.
+			if r.rejects != nil && writeErr == nil && (e.outcome == providers.Rejected || e.outcome == providers.Failed && !isHaltReason(e.reason)) {
 				if err := r.rejects.write(e.text, e.line, e.outcome.String(), e.reason, r.redact(e.detail)); err != nil {
 					writeErr = &OutputError{File: "the rejects file " + r.opts.RejectsFile, Err: err}
 					r.halt(reasonAborted, writeErr)
 				}
 			}
-			if e.outcome == providers.Failed && e.reason != reasonAborted && e.reason != reasonInterrupted {
+			if e.outcome == providers.Failed && !isHaltReason(e.reason) {
 				failed++
 				if r.opts.MaxErrors > 0 && failed == r.opts.MaxErrors {
 					r.halt(reasonAborted, &FatalError{Provider: r.name,
