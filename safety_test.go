@@ -113,3 +113,18 @@ func TestRejectsLostKeepsTheTruth(t *testing.T) {
 		})
 	}
 }
+
+// A dry run never creates a state file, not even its directory.
+func TestDryRunCreatesNoState(t *testing.T) {
+	s := subjects[1]
+	srv := s.serve(t, providers.SandboxOptions{}, nil)
+	dir := filepath.Join(t.TempDir(), "state")
+	code, _, stderr := cli(t, srv.sb.Credentials(), s.args(srv, s.file(t, 5, nil, nil), filepath.Join(dir, "state.db"),
+		filepath.Join(t.TempDir(), "report.json"), "--dry-run")...)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if _, err := os.Stat(dir); err == nil {
+		t.Fatal("the dry run created the state directory")
+	}
+}

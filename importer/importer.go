@@ -223,8 +223,9 @@ func quoteAll(names []string) string {
 
 // prepare builds the provider client (unless it is a dry run), opens the
 // state, opens and maps the file and opens the list: everything that may
-// refuse the run before a row is read. When a download did not change since
-// the last complete run, it stops there: r.unchanged is set.
+// refuse the run before a row is read. A dry run reads the state without
+// writing it. When a download did not change since the last complete run,
+// it stops there: r.unchanged is set.
 func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *run, err error) {
 	caps := reg.Capabilities
 	r := &run{opts: opts, caps: caps, name: reg.Name, report: newReport(), ctx: ctx,
@@ -257,7 +258,17 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 	}
 	// The state comes before the file: it holds the validators that make
 	// a download conditional.
-	if stateEnabled(opts.StateFile) {
+	switch {
+	case !stateEnabled(opts.StateFile):
+	case opts.DryRun:
+		account := accountOf(reg.Name, creds, caps.Credentials)
+		if r.provider == nil {
+			account = "" // whichever the state holds the list for, if only one
+		}
+		if r.state, _, err = openStateReadOnly(opts.StateFile, reg.Name, account, opts.List); err != nil {
+			return nil, &UsageError{Err: err}
+		}
+	default:
 		account := accountOf(reg.Name, creds, caps.Credentials)
 		if r.state, err = openState(opts.StateFile, reg.Name, account, opts.List); err != nil {
 			return nil, &UsageError{Err: err}

@@ -31,7 +31,7 @@ type run struct {
 	reader    *mapping.Reader
 	columns   *mapping.Columns
 	region    string
-	state     *state // nil with --state none and in tests that do not ask for it
+	state     *state // nil with --state none and in tests that do not ask for it; read-only in a dry run
 	// labels is the account's labels in the state, for a provider with
 	// Capabilities.Labels; nil otherwise.
 	labels *labelStore
@@ -220,7 +220,7 @@ func (r *run) pipeline() error {
 	go func() { producers.Wait(); close(events) }()
 
 	stateDone := make(chan struct{})
-	if r.state != nil {
+	if r.state != nil && !r.state.readOnly {
 		r.stateWrites = make(chan commit, 512)
 		go func() { r.writeState(r.stateWrites); close(stateDone) }()
 	} else {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -36,6 +37,11 @@ type state struct {
 	bucket  []byte // number → record
 	journal []byte // sequence → the writes of one commit
 	path    string
+	// readOnly is a dry run's state: nothing is written, not even the
+	// fold of a killed run's journal, which pending holds instead, by key,
+	// the last write of each number, and lookups read before the tree.
+	readOnly bool
+	pending  []stateWrite
 }
 
 // The kinds of record.
@@ -97,8 +103,68 @@ func openState(path, provider, account, list string) (*state, error) {
 	return s, nil
 }
 
+// openStateReadOnly opens the state for a dry run, which must leave it as
+// it is: with bbolt's read-only mode (a shared lock: a run sending to the
+// list waits for the dry run, and the other way round), no bucket created,
+// no process named, and a killed run's journal read instead of folded. It
+// returns nil when there is no state file: nothing was sent yet.
+//
+// When account is "" (a dry run without credentials cannot tell it), it
+// reads the account the file holds for the provider and list, when there is
+// one only; accounts says how many there are.
+func openStateReadOnly(path, provider, account, list string) (s *state, accounts int, err error) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, 0, nil
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 300 * time.Millisecond})
+	if errors.Is(err, boltErrors.ErrTimeout) {
+		owner, _ := os.ReadFile(path + ".pid")
+		return nil, 0, fmt.Errorf("the state file %s is in use by another run (%s); wait for it to finish or pass another --state", path, strings.TrimSpace(string(owner)))
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("opening the state file %s: %w", path, err)
+	}
+	accounts = 1
+	if account == "" {
+		var found []string
+		if found, err = stateAccounts(db, provider, list); len(found) == 1 {
+			account = found[0]
+		}
+		accounts = len(found)
+	}
+	name := provider + "\x00" + account + "\x00" + list
+	s = &state{db: db, bucket: []byte(name), journal: []byte(name + "\x00journal"), path: path, readOnly: true}
+	if err == nil {
+		s.pending, err = s.journalled()
+	}
+	if err != nil {
+		db.Close()
+		return nil, 0, fmt.Errorf("reading the state file %s: %w", path, err)
+	}
+	return s, accounts, nil
+}
+
+// stateAccounts lists the accounts whose state for the provider's list the
+// file holds. A list's bucket is provider, account and list joined by NUL;
+// its journal's and the labels' have a fourth part.
+func stateAccounts(db *bolt.DB, provider, list string) ([]string, error) {
+	var found []string
+	err := db.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+			if parts := strings.Split(string(name), "\x00"); len(parts) == 3 && parts[0] == provider && parts[2] == list {
+				found = append(found, parts[1])
+			}
+			return nil
+		})
+	})
+	return found, err
+}
+
 // close folds the journal into the tree and closes the file.
 func (s *state) close() error {
+	if s.readOnly {
+		return s.db.Close()
+	}
 	err := s.fold()
 	os.Remove(s.path + ".pid")
 	if cerr := s.db.Close(); err == nil {
@@ -113,37 +179,9 @@ func (s *state) close() error {
 // bbolt never holds the whole tree in memory; a crash part-way leaves the
 // journal whole, and folding it again writes the same values.
 func (s *state) fold() error {
-	var all []stateWrite
-	err := s.db.View(func(tx *bolt.Tx) error {
-		j := tx.Bucket(s.journal)
-		// Counted first: growing a slice of a million writes by doubling
-		// held two copies of it at once.
-		n := 0
-		if err := j.ForEach(func(_, v []byte) error {
-			c, err := countWrites(v)
-			n += c
-			return err
-		}); err != nil {
-			return err
-		}
-		all = make([]stateWrite, 0, n)
-		return j.ForEach(func(_, v []byte) error {
-			var err error
-			all, err = decodeWrites(all, v)
-			return err
-		})
-	})
-	if err != nil || len(all) == 0 {
+	last, err := s.journalled()
+	if err != nil || len(last) == 0 {
 		return err
-	}
-	// A stable sort keeps journal order among writes of one number; the
-	// last of them is the one kept.
-	slices.SortStableFunc(all, func(a, b stateWrite) int { return cmp.Compare(a.key, b.key) })
-	last := all[:0]
-	for i, w := range all {
-		if i+1 == len(all) || all[i+1].key != w.key {
-			last = append(last, w)
-		}
 	}
 	for chunk := range slices.Chunk(last, foldChunk) {
 		err := s.db.Update(func(tx *bolt.Tx) error {
@@ -176,6 +214,47 @@ func (s *state) fold() error {
 	})
 }
 
+// journalled returns what the journal holds: the last write of each
+// number, in key order.
+func (s *state) journalled() ([]stateWrite, error) {
+	var all []stateWrite
+	err := s.db.View(func(tx *bolt.Tx) error {
+		j := tx.Bucket(s.journal)
+		if j == nil {
+			return nil // a read-only state of a list never sent to
+		}
+		// Counted first: growing a slice of a million writes by doubling
+		// held two copies of it at once.
+		n := 0
+		if err := j.ForEach(func(_, v []byte) error {
+			c, err := countWrites(v)
+			n += c
+			return err
+		}); err != nil {
+			return err
+		}
+		all = make([]stateWrite, 0, n)
+		return j.ForEach(func(_, v []byte) error {
+			var err error
+			all, err = decodeWrites(all, v)
+			return err
+		})
+	})
+	if err != nil || len(all) == 0 {
+		return nil, err
+	}
+	// A stable sort keeps journal order among writes of one number; the
+	// last of them is the one kept.
+	slices.SortStableFunc(all, func(a, b stateWrite) int { return cmp.Compare(a.key, b.key) })
+	last := all[:0]
+	for i, w := range all {
+		if i+1 == len(all) || all[i+1].key != w.key {
+			last = append(last, w)
+		}
+	}
+	return slices.Clip(last), nil
+}
+
 // foldChunk is how many numbers one folding transaction writes.
 const foldChunk = 20_000
 
@@ -186,11 +265,27 @@ func (s *state) lookup(get func(read func(key uint64) (stateRecord, bool))) erro
 		b := tx.Bucket(s.bucket)
 		var k [8]byte
 		get(func(key uint64) (stateRecord, bool) {
+			if w, ok := s.pendingWrite(key); ok {
+				return w.record, !w.delete
+			}
+			if b == nil {
+				return stateRecord{}, false
+			}
 			binary.BigEndian.PutUint64(k[:], key)
 			return decodeRecord(b.Get(k[:]))
 		})
 		return nil
 	})
+}
+
+// pendingWrite returns the journal's last write of a number, in a
+// read-only state.
+func (s *state) pendingWrite(key uint64) (stateWrite, bool) {
+	i, ok := slices.BinarySearchFunc(s.pending, key, func(w stateWrite, k uint64) int { return cmp.Compare(w.key, k) })
+	if !ok {
+		return stateWrite{}, false
+	}
+	return s.pending[i], true
 }
 
 // apply journals the changes of confirmed batches in one transaction.
@@ -273,16 +368,47 @@ func decodeWrites(out []stateWrite, b []byte) ([]stateWrite, error) {
 	return out, nil
 }
 
-// sent calls fn for every number the provider holds, in key order.
+// sent calls fn for every number the provider holds, in key order: the
+// tree's, and in a read-only state the journal's, which win over them.
 func (s *state) sent(fn func(key uint64, r stateRecord)) error {
-	return s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(s.bucket).ForEach(func(k, v []byte) error {
-			if r, ok := decodeRecord(v); ok && r.sent() && len(k) == 8 {
-				fn(binary.BigEndian.Uint64(k), r)
+	pending := s.pending
+	emit := func(w stateWrite) {
+		if !w.delete && w.record.sent() {
+			fn(w.key, w.record)
+		}
+	}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(s.bucket)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			if len(k) != 8 {
+				return nil
+			}
+			key := binary.BigEndian.Uint64(k)
+			for len(pending) > 0 && pending[0].key < key {
+				emit(pending[0])
+				pending = pending[1:]
+			}
+			if len(pending) > 0 && pending[0].key == key {
+				emit(pending[0])
+				pending = pending[1:]
+				return nil
+			}
+			if r, ok := decodeRecord(v); ok {
+				emit(stateWrite{key: key, record: r})
 			}
 			return nil
 		})
 	})
+	if err != nil {
+		return err
+	}
+	for _, w := range pending {
+		emit(w)
+	}
+	return nil
 }
 
 // sent reports whether the provider holds the record's fields.
