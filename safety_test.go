@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -126,5 +127,52 @@ func TestDryRunCreatesNoState(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); err == nil {
 		t.Fatal("the dry run created the state directory")
+	}
+}
+
+// With --sandbox, a dry run asks the sandbox what the run asks it: on
+// AvoSMS, the list's country, which reads numbers written without an
+// international prefix (no --region is given) and refuses the others, as
+// the run does.
+func TestSandboxDryRunPlansWhatTheRunSends(t *testing.T) {
+	type run struct{ name, file, region string }
+	var runs []run
+	for _, s := range subjects {
+		region := s.region
+		if s.name == "avosms" {
+			region = "" // the list's
+		}
+		runs = append(runs, run{s.name, "", region})
+	}
+	runs = append(runs, run{"avosms", "samples/contacts.csv", ""})
+	for _, tt := range runs {
+		s := subjectNamed(t, tt.name)
+		file := tt.file
+		if file == "" {
+			file = s.file(t, 30, nil, nil)
+		}
+		t.Run(tt.name+"/"+filepath.Base(file), func(t *testing.T) {
+			report := filepath.Join(t.TempDir(), "report.json")
+			args := []string{"import", file, "--provider", s.name, "--list", s.list, "--sandbox", "--quiet", "--report", report, "--rate", "0"}
+			if tt.region != "" {
+				args = append(args, "--region", tt.region)
+			}
+			code, _, stderr := cli(t, nil, append(args, "--dry-run")...)
+			dry := readReport(t, report)
+			if realCode, _, _ := cli(t, nil, args...); realCode != code {
+				t.Fatalf("the dry run exits %d, the run %d\n%s", code, realCode, stderr)
+			}
+			real := readReport(t, report)
+			planned := 0
+			for _, n := range dry.Planned {
+				planned += n
+			}
+			if planned != real.Added+real.Updated || planned == 0 || !reflect.DeepEqual(dry.RejectedByReason, real.RejectedByReason) {
+				t.Fatalf("dry run %+v\nrun %+v", dry, real)
+			}
+			if strings.Contains(stderr, "without credentials") {
+				t.Errorf("a sandbox dry run says it has no credentials:\n%s", stderr)
+			}
+		})
 	}
 }

@@ -184,8 +184,12 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 }
 
 // logNotes prints, once at the start of the run, what the provider's notes
-// say about the run's mode and about the fields the file's columns map to.
+// say about the run's mode and about the fields the file's columns map to,
+// and what a dry run without credentials cannot know.
 func (r *run) logNotes() {
+	if r.blindNote != "" {
+		r.opts.Logger.Warn(r.blindNote, "provider", r.name)
+	}
 	for _, text := range r.caps.ModeNotes(r.opts.Mode) {
 		r.opts.Logger.Warn(text, "provider", r.name, "mode", string(r.opts.Mode))
 	}
@@ -221,9 +225,11 @@ func quoteAll(names []string) string {
 	return strings.Join(q, ", ")
 }
 
-// prepare builds the provider client (unless it is a dry run), opens the
-// state, opens and maps the file and opens the list: everything that may
-// refuse the run before a row is read. A dry run reads the state without
+// prepare builds the provider client, opens the state, opens and maps the
+// file and opens the list: everything that may refuse the run before a row
+// is read. A dry run does all of it that reads only, so that it plans what
+// the real run would send: it asks the provider what the real run asks
+// (Open), with the sandbox or with credentials, and reads the state without
 // writing it. When a download did not change since the last complete run,
 // it stops there: r.unchanged is set.
 func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *run, err error) {
@@ -239,7 +245,8 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 	}()
 
 	creds := opts.Credentials
-	if !opts.DryRun {
+	missing := missingCredentials(creds, caps.Credentials)
+	if !opts.DryRun || opts.Sandbox || len(missing) == 0 {
 		var client *http.Client
 		client, r.transport = newHTTPClient(opts.Rate, opts.Burst, opts.Workers, !opts.FixedPace, opts.RequestTimeout, opts.Logger)
 		cfg := providers.Config{Endpoint: opts.Endpoint, Credentials: opts.Credentials, HTTPClient: client}
@@ -258,6 +265,7 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 	}
 	// The state comes before the file: it holds the validators that make
 	// a download conditional.
+	accounts := 0
 	switch {
 	case !stateEnabled(opts.StateFile):
 	case opts.DryRun:
@@ -265,7 +273,7 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 		if r.provider == nil {
 			account = "" // whichever the state holds the list for, if only one
 		}
-		if r.state, _, err = openStateReadOnly(opts.StateFile, reg.Name, account, opts.List); err != nil {
+		if r.state, accounts, err = openStateReadOnly(opts.StateFile, reg.Name, account, opts.List); err != nil {
 			return nil, &UsageError{Err: err}
 		}
 	default:
@@ -278,6 +286,9 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 				return nil, &UsageError{Err: err}
 			}
 		}
+	}
+	if r.provider == nil {
+		r.blindNote = blindDryRunNote(missing, opts.List, r.state != nil, accounts)
 	}
 	r.report.Provider, r.report.List, r.report.Mode, r.report.DryRun = reg.Name, opts.List, string(opts.Mode), opts.DryRun
 	if err = r.openFile(); err != nil {
@@ -381,6 +392,43 @@ func (r *run) logSummary() {
 }
 
 func stateEnabled(path string) bool { return path != "" && path != "none" }
+
+// missingCredentials names the provider's credential variables that have no
+// value; all of them when the provider names none (inspect's "any
+// provider"), which cannot be asked anything.
+func missingCredentials(creds map[string]string, names []string) []string {
+	if len(names) == 0 {
+		return []string{"credentials"}
+	}
+	var missing []string
+	for _, n := range names {
+		if creds[n] == "" {
+			missing = append(missing, n)
+		}
+	}
+	return missing
+}
+
+// blindDryRunNote says what a dry run without credentials cannot know, and
+// how that may make its plan differ from what the run will send. state says
+// the state file exists; accounts is how many accounts it holds the list
+// for.
+func blindDryRunNote(missing []string, list string, state bool, accounts int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "dry run without credentials (%s not set): the provider was not asked what list %s holds, as the real run asks before it sends. "+
+		"So a row planned here as an upsert may be sent as an add or an update, or skipped (exists in insert mode, not_found in update mode), "+
+		"and a number without an international prefix may be read here in another country than the list's (give --region)",
+		strings.Join(missing, ", "), list)
+	switch {
+	case state && accounts == 1:
+		b.WriteString("; the state was read for the one account it holds this list for")
+	case state && accounts > 1:
+		fmt.Fprintf(&b, "; the state holds this list for %d accounts and a dry run cannot tell which is yours: "+
+			"it plans as if nothing had been sent (no row unchanged, no mirror deletion)", accounts)
+	}
+	b.WriteString(". Set the credentials to plan exactly what the run will send.")
+	return b.String()
+}
 
 func checkOptions(o *Options, caps providers.Capabilities) error {
 	if o.List == "" {

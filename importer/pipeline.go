@@ -21,7 +21,8 @@ type run struct {
 	opts      Options
 	caps      providers.Capabilities
 	name      string
-	provider  providers.Provider // nil in a dry run
+	provider  providers.Provider // nil in a dry run without credentials
+	blindNote string             // a dry run without credentials: what it cannot know
 	transport *pacedTransport
 	src       *source.Source
 	url       bool              // FILE is a download
