@@ -152,7 +152,7 @@ func exitCode(report *importer.Report, err error) int {
 	case errors.As(err, &fatal), errors.As(err, &stateErr):
 		return exitFatal
 	case errors.As(err, &outErr) && report.Stopped != "":
-		return exitFatal // the rejects file failed part-way, and stopped the run
+		return exitFatal // the rejects file or the plan failed part-way, and stopped the run
 	case err != nil && !errors.As(err, &outErr):
 		return exitUsage
 	case report.Rejected+report.Failed > 0:
@@ -210,6 +210,7 @@ func parseImportFlags(args []string) (importer.Options, *flag.FlagSet, error) {
 	fs.BoolVar(&o.RequireMobile, "require-mobile", false, "reject rows whose only number is a landline (default: sent, with a landline warning)")
 	fs.StringVar(&o.ReportFile, "report", "", "write the JSON report to this file")
 	fs.StringVar(&o.RejectsFile, "rejects", "", "write every rejected or failed row to this CSV file, with row, status, reason and detail")
+	fs.StringVar(&o.PlanFile, "plan", "", "with --dry-run: write what the run would do with each row (and each mirror deletion) to this CSV file")
 	fs.IntVar(&o.Retry.Attempts, "retries", importer.DefaultRetry.Attempts, "sends of one request before its rows fail, the first included")
 	fs.DurationVar(&o.Retry.Initial, "retry-wait", importer.DefaultRetry.Initial, "first wait before a retry; it doubles (with jitter) up to 30s")
 	fs.DurationVar(&o.RequestTimeout, "timeout", time.Minute, "longest wait for one answer")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/csv"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"contactsync/mapping"
 	"contactsync/providers"
 )
 
@@ -175,4 +177,151 @@ func TestSandboxDryRunPlansWhatTheRunSends(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A dry run plans exactly what the same command then sends, on every
+// provider: it makes the read-only calls the run makes first, and nothing
+// else; it reads the state (skipping unchanged rows, finding mirror
+// deletions) and leaves the file as it was; its plan has a line per row and
+// per deletion. Without credentials it says once what it cannot know, and
+// still reads the state of the one account the file holds the list for.
+func TestDryRunPlansWhatTheRunSends(t *testing.T) {
+	for _, s := range subjects {
+		t.Run(s.name, func(t *testing.T) {
+			srv := s.serve(t, providers.SandboxOptions{Record: true}, nil)
+			dir := t.TempDir()
+			state, report, plan := filepath.Join(dir, "state.db"), filepath.Join(dir, "report.json"), filepath.Join(dir, "plan.csv")
+			creds := srv.sb.Credentials()
+			if code, _, stderr := cli(t, creds, s.args(srv, s.file(t, 40, nil, nil), state, report)...); code != exitOK {
+				t.Fatalf("first run: exit %d\n%s", code, stderr)
+			}
+			reg, _ := providers.Lookup(s.name)
+			mode := "upsert"
+			changed, gone := map[int]bool{5: true, 17: true}, map[int]bool{}
+			if reg.Capabilities.Supports(providers.ModeMirror) {
+				mode, gone = "mirror", map[int]bool{9: true, 30: true}
+			}
+			file := s.file(t, 44, changed, gone) // rows 40 to 43 are new
+			args := s.args(srv, file, state, report, "--mode", mode)
+
+			held, _ := os.ReadFile(state)
+			contacts := srv.sb.Contacts(s.list)
+			recorded := len(srv.sb.Recorded())
+			code, stdout, stderr := cli(t, creds, append(args, "--dry-run", "--plan", plan)...)
+			if code != exitOK {
+				t.Fatalf("dry run: exit %d\n%s\n%s", code, stdout, stderr)
+			}
+			dry := readReport(t, report)
+			looks := srv.sb.Recorded()[recorded:]
+			if after, _ := os.ReadFile(state); !bytes.Equal(after, held) || !reflect.DeepEqual(srv.sb.Contacts(s.list), contacts) {
+				t.Fatal("the dry run changed the state file or the list")
+			}
+			if _, err := os.Stat(state + ".pid"); err == nil {
+				t.Fatal("the dry run named itself the state's owner")
+			}
+			if dry.Requests != int64(len(looks)) {
+				t.Fatalf("the dry run counts %d requests, the provider saw %d", dry.Requests, len(looks))
+			}
+
+			recorded = len(srv.sb.Recorded())
+			if code, stdout, stderr := cli(t, creds, args...); code != exitOK {
+				t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
+			}
+			real := readReport(t, report)
+			sent := srv.sb.Recorded()[recorded:]
+			// The run asks the provider first what the dry run asked, then
+			// writes.
+			if len(sent) < len(looks) {
+				t.Fatalf("the dry run made %d requests, the run %d", len(looks), len(sent))
+			}
+			for i, r := range looks {
+				if r.Method != sent[i].Method || r.Path != sent[i].Path || !bytes.Equal(r.Body, sent[i].Body) {
+					t.Fatalf("request %d: the dry run sent %s %s, the run %s %s", i, r.Method, r.Path, sent[i].Method, sent[i].Path)
+				}
+			}
+			t.Logf("dry run: %d requests %v; run: %d requests", len(looks), paths(looks), len(sent))
+			p := dry.Planned
+			if real.Added+real.Updated != p["create"]+p["update"]+p["upsert"] || real.Deleted != p["delete"] ||
+				p["upsert"] == 0 && (real.Added != p["create"] || real.Updated != p["update"]) ||
+				real.SkippedByReason["unchanged"] != dry.SkippedByReason["unchanged"] || real.Rejected != dry.Rejected {
+				t.Fatalf("the dry run planned %v, skipping %v; the run did %+v", p, dry.SkippedByReason, real)
+			}
+			if real.Added != 4 || real.Updated != 2 || real.Deleted != len(gone) {
+				t.Fatalf("the run did %+v", real)
+			}
+
+			// The plan: a line per row, then the deletions.
+			lines := readPlan(t, plan)
+			if len(lines) != 1+dry.Rows+p["delete"] || strings.Join(lines[0], ",") != "row,phone,operation,reason,detail" {
+				t.Fatalf("plan of %d lines for %d rows and %d deletions:\n%v", len(lines), dry.Rows, p["delete"], lines)
+			}
+			ops := map[string]string{}
+			for _, l := range lines[1:] {
+				ops[strings.TrimPrefix(l[1], "'")] = l[2] + " " + l[3] + " row " + l[0]
+			}
+			update, add := "update  row ", "add  row "
+			if p["upsert"] > 0 {
+				update, add = "upsert  row ", "upsert  row "
+			}
+			line := func(i int) string { // the line of the i-th number in the file
+				n := i + 2
+				for g := range gone {
+					if g < i {
+						n--
+					}
+				}
+				return fmt.Sprint(n)
+			}
+			for i, want := range map[int]string{0: "skip unchanged row " + line(0), 5: update + line(5), 40: add + line(40), 43: add + line(43)} {
+				if got := ops[e164(t, s, i)]; got != want {
+					t.Errorf("row of %s: plan says %q, want %q", e164(t, s, i), got, want)
+				}
+			}
+			for i := range gone {
+				if got := ops[e164(t, s, i)]; got != "delete not_in_file row " {
+					t.Errorf("%s left the file: plan says %q", e164(t, s, i), got)
+				}
+			}
+
+			// Without credentials: the same state is read, and the run says
+			// once what it cannot know.
+			code, stdout, stderr = cli(t, nil, append(args, "--dry-run")...)
+			blind := readReport(t, report)
+			if code != exitOK || blind.Requests != 0 || strings.Count(stderr, "dry run without credentials") != 1 ||
+				blind.SkippedByReason["unchanged"] != real.Rows || blind.Planned["delete"] != 0 {
+				t.Fatalf("dry run without credentials after the run: exit %d, report %+v\n%s\n%s", code, blind, stdout, stderr)
+			}
+		})
+	}
+}
+
+func paths(rs []providers.RecordedRequest) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, r.Method+" "+r.Path)
+	}
+	return out
+}
+
+// e164 is the number of a subject's i-th row, as contactsync sends it.
+func e164(t *testing.T, s subject, i int) string {
+	t.Helper()
+	p, problem := mapping.ParsePhone(s.number(i), s.region)
+	if problem != nil {
+		t.Fatal(problem)
+	}
+	return p.E164
+}
+
+func readPlan(t *testing.T, path string) [][]string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\uFEFF")))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lines
 }

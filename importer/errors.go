@@ -42,7 +42,7 @@ func (e *StateError) Error() string {
 }
 func (e *StateError) Unwrap() error { return e.Err }
 
-// OutputError is a file of the run's own (the rejects file) that
+// OutputError is a file of the run's own (the rejects file, the plan) that
 // could not be written once rows were sent. Part-way, it stops the run
 // (Report.Stopped is set: exit code 3); when the run ends, the rows' own
 // outcome stands and the message says which file is missing or incomplete.

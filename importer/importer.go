@@ -53,6 +53,9 @@ type Options struct {
 
 	ReportFile  string
 	RejectsFile string
+	// PlanFile, in a dry run, receives a line per row and per mirror
+	// deletion: what the run would do with it, and why.
+	PlanFile string
 
 	// StateFile is the sync state; "" or "none" runs without one. Full
 	// sends unchanged rows too (and refreshes the state).
@@ -153,8 +156,8 @@ func (o *Options) applyDefaults(caps providers.Capabilities) {
 
 // Run imports the file. It returns the report whenever rows were read, even
 // with an error: *UsageError (nothing was sent), *FatalError (the provider
-// stopped the run), *OutputError (the rejects file could not be written) or
-// ErrInterrupted.
+// stopped the run), *OutputError (the rejects file or the plan could not be
+// written) or ErrInterrupted.
 func Run(ctx context.Context, opts Options) (*Report, error) {
 	reg, err := providers.Lookup(opts.Provider)
 	if err != nil {
@@ -336,6 +339,11 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 			return nil, usagef("cannot write the rejects file: %w", err)
 		}
 	}
+	if opts.PlanFile != "" {
+		if r.planFile, err = newPlanWriter(opts.PlanFile, rd.Delimiter()); err != nil {
+			return nil, usagef("cannot write the plan: %w", err)
+		}
+	}
 	if opts.Progress {
 		r.progress = newProgress(opts.Stderr)
 	}
@@ -355,6 +363,11 @@ func (r *run) execute() (*Report, error) {
 	if r.rejects != nil {
 		if err := r.rejects.close(); err != nil {
 			runErr = errors.Join(runErr, &OutputError{File: "the rejects file " + r.opts.RejectsFile, Err: err})
+		}
+	}
+	if r.planFile != nil {
+		if err := r.planFile.close(); err != nil {
+			runErr = errors.Join(runErr, &OutputError{File: "the plan " + r.opts.PlanFile, Err: err})
 		}
 	}
 	if runErr != nil {
@@ -433,6 +446,9 @@ func blindDryRunNote(missing []string, list string, state bool, accounts int) st
 func checkOptions(o *Options, caps providers.Capabilities) error {
 	if o.List == "" {
 		return usagef("--list is required: %s", caps.ListHelp)
+	}
+	if o.PlanFile != "" && !o.DryRun {
+		return usagef("--plan writes what a dry run would do: add --dry-run")
 	}
 	if o.Mode == providers.ModeMirror && !caps.Supports(o.Mode) {
 		return usagef("--mode mirror deletes contacts, and %s's API documents no way to delete one", o.Provider)

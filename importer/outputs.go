@@ -31,7 +31,8 @@ func runFiles(o *Options) []namedFile {
 	files := localFiles(o.File,
 		namedFile{flag: "--mapping", path: o.Mapping},
 		namedFile{flag: "--report", path: o.ReportFile, output: true},
-		namedFile{flag: "--rejects", path: o.RejectsFile, output: true})
+		namedFile{flag: "--rejects", path: o.RejectsFile, output: true},
+		namedFile{flag: "--plan", path: o.PlanFile, output: true})
 	// A dry run does not write the state, but --report naming it still
 	// would.
 	if stateEnabled(o.StateFile) {

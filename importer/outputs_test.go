@@ -63,6 +63,7 @@ func TestOutputsNamingAnotherFileAreRefused(t *testing.T) {
 			o.Mapping, o.ReportFile = filepath.Join(dir, "mapping.yaml"), filepath.Join(dir, "mapping.yaml")
 			os.WriteFile(o.Mapping, []byte("fields:\n  phone: mobile\n"), 0o644)
 		}, "is --mapping"},
+		{"plan is the input", func(_ *testing.T, _, input string, o *importer.Options) { o.DryRun, o.PlanFile = true, input }, "--plan"},
 		{"standard input redirected from the rejects file", func(t *testing.T, dir, input string, o *importer.Options) {
 			f, err := os.Open(input)
 			if err != nil {
@@ -126,6 +127,9 @@ func TestUnwritableOutputsAreFoundFirst(t *testing.T) {
 		{"rejects under a file", func(dir string, o *importer.Options) {
 			o.RejectsFile = filepath.Join(dir, "existing.txt", "rejects.csv")
 		}, "--rejects"},
+		{"plan in a missing directory", func(dir string, o *importer.Options) {
+			o.DryRun, o.PlanFile = true, filepath.Join(dir, "nope", "plan.csv")
+		}, "--plan"},
 		{"state under a file", func(dir string, o *importer.Options) { o.StateFile = filepath.Join(dir, "existing.txt", "state.db") }, "state directory"},
 	}
 	for _, tt := range tests {

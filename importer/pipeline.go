@@ -42,6 +42,7 @@ type run struct {
 	existing    map[uint64]string
 	report      *Report
 	rejects     *rejectsWriter
+	planFile    *planWriter // --plan, in a dry run
 	progress    *progress
 	secrets     []string
 	retries     atomic.Int64
@@ -145,6 +146,7 @@ type event struct {
 	detail   string
 	warnings []mapping.Warning
 	planned  providers.Op // dry run: what would have been sent
+	phone    string       // with --plan: the contact's number
 	// For the state, on rows the provider answered for.
 	key         uint64
 	fingerprint uint64
@@ -388,7 +390,7 @@ func (r *run) planDeletes(seen *keySet, b *batcher) []event {
 	if r.opts.DryRun {
 		evs := make([]event, len(gone))
 		for i, c := range gone {
-			evs[i] = event{key: c.Key, deletion: true, planned: providers.OpDelete, outcome: providers.Skipped}
+			evs[i] = event{key: c.Key, phone: c.Phone, deletion: true, planned: providers.OpDelete, outcome: providers.Skipped}
 		}
 		return evs
 	}
@@ -439,6 +441,9 @@ func (r *run) planChunk(c *chunk, seen *keySet, b *batcher) []event {
 		}
 		ev.warnings = w.warnings
 		ct := w.contact
+		if r.planFile != nil {
+			ev.phone = ct.Phone
+		}
 		if p := r.checkTags(ct.Tag); p != nil {
 			ev.outcome, ev.reason, ev.detail, ev.text = providers.Rejected, p.Reason, p.Detail, w.row.Text
 			evs = append(evs, ev)
@@ -597,6 +602,12 @@ func (r *run) collect(events <-chan []event) error {
 			e := &evs[i]
 			for _, w := range e.warnings {
 				r.report.warn(e.line, w)
+			}
+			if r.planFile != nil && writeErr == nil && e.outcome != 0 {
+				if err := r.planFile.write(e, r.redact(e.detail)); err != nil {
+					writeErr = &OutputError{File: "the plan " + r.opts.PlanFile, Err: err}
+					r.halt(reasonAborted, writeErr)
+				}
 			}
 			switch {
 			case e.outcome == 0:
