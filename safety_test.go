@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"contactsync/mapping"
 	"contactsync/providers"
@@ -114,6 +116,32 @@ func TestRejectsLostKeepsTheTruth(t *testing.T) {
 				t.Fatalf("exit %d, want %d\n%s\n%s", code, tt.want, stdout, stderr)
 			}
 		})
+	}
+}
+
+// SIGINT part-way: the rows never tried are counted (failed, interrupted)
+// and the rejects file, which is for rows to fix, holds none of them.
+func TestInterruptLeavesRejectsToFix(t *testing.T) {
+	s := subjects[0]
+	reached := make(chan struct{})
+	srv := s.serve(t, providers.SandboxOptions{Faults: providers.Faults{Latency: 5 * time.Millisecond}},
+		countRequests(10, func() { close(reached) }))
+	dir := t.TempDir()
+	report, rejects := filepath.Join(dir, "report.json"), filepath.Join(dir, "rejects.csv")
+	file := s.file(t, 3000, nil, nil)
+	cmd := subprocess(t, srv.sb.Credentials(), s.args(srv, file, filepath.Join(dir, "state.db"), report,
+		"--batch-size", "3", "--workers", "2", "--rejects", rejects))
+	<-reached
+	cmd.Process.Signal(syscall.SIGINT)
+	if err := cmd.Wait(); cmd.ProcessState.ExitCode() != exitInterrupted {
+		t.Fatalf("exit %d (%v), want 130", cmd.ProcessState.ExitCode(), err)
+	}
+	rep := readReport(t, report)
+	if rep.Rows != 3000 || rep.FailedByReason["interrupted"] == 0 || rep.Added+rep.FailedByReason["interrupted"] != 3000 {
+		t.Fatalf("report %+v", rep)
+	}
+	if data, _ := os.ReadFile(rejects); string(data) != "\uFEFFfirst name,last name,mobile,row,status,reason,detail\n" {
+		t.Fatalf("rejects file after an interrupt:\n%.300s", data)
 	}
 }
 
