@@ -42,7 +42,7 @@ test: lint
 	$(GO) test ./mapping -run '^$$' -fuzz '^FuzzPhoneFastPath$$' -fuzztime 30000x
 	$(GO) test ./mapping -run '^$$' -fuzz '^FuzzChoosePhone$$' -fuzztime 10000x
 	$(GO) test ./importer -run '^$$' -fuzz '^FuzzDryRunAccounting$$' -fuzztime 8000x
-	$(GO) test ./importer -run '^$$' -fuzz '^FuzzStateOpen$$' -fuzztime 3000x -fuzzminimizetime 100x
+	$(GO) test ./state -run '^$$' -fuzz '^FuzzStateOpen$$' -fuzztime 3000x -fuzzminimizetime 100x
 
 lint:
 	@unformatted=$$(gofmt -l .); [ -z "$$unformatted" ] || { echo "gofmt needed: $$unformatted"; exit 1; }
@@ -58,7 +58,7 @@ fuzz:
 	$(GO) test ./mapping -run '^$$' -fuzz '^FuzzPhoneFastPath$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./mapping -run '^$$' -fuzz '^FuzzChoosePhone$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./importer -run '^$$' -fuzz '^FuzzDryRunAccounting$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./importer -run '^$$' -fuzz '^FuzzStateOpen$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x
+	$(GO) test ./state -run '^$$' -fuzz '^FuzzStateOpen$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x
 
 # Go benchmarks, then the binary on a generated 1M-row file: rows/s and peak
 # RSS for a dry run and a sandbox import, and the rate --rate achieves; then

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"contactsync/importer"
+	"contactsync/internal/pgtest"
 	"contactsync/mapping"
 	"contactsync/providers"
 )
@@ -28,7 +29,19 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	pgtest.Stop()
+	os.Exit(code)
+}
+
+// stateBackends are where a test's state can live: the bbolt files, or a
+// fresh PostgreSQL database.
+var stateBackends = []struct {
+	name  string
+	where func(t *testing.T) string
+}{
+	{"bbolt", func(t *testing.T) string { return filepath.Join(t.TempDir(), "state.db") }},
+	{"postgres", func(t *testing.T) string { return pgtest.URL(t) }},
 }
 
 // subject is one provider as the end-to-end tests drive it.
@@ -149,35 +162,37 @@ func (s subject) holdsExactly(t *testing.T, srv *server, n int, changed, gone ma
 // A nightly rerun sends only what changed: nothing when nothing did, one
 // batch's worth of requests for 1% of the rows.
 func TestNightlyRerunSendsOnlyChanges(t *testing.T) {
-	for _, s := range subjects {
-		t.Run(s.name, func(t *testing.T) {
-			srv := s.serve(t, providers.SandboxOptions{}, nil)
-			dir := t.TempDir()
-			state, report := filepath.Join(dir, "state.db"), filepath.Join(dir, "report.json")
-			run := func(file string) *importer.Report {
-				t.Helper()
-				if code, stdout, stderr := cli(t, srv.sb.Credentials(), s.args(srv, file, state, report)...); code != exitOK {
-					t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	for _, b := range stateBackends {
+		for _, s := range subjects {
+			t.Run(b.name+"/"+s.name, func(t *testing.T) {
+				srv := s.serve(t, providers.SandboxOptions{}, nil)
+				dir := t.TempDir()
+				state, report := b.where(t), filepath.Join(dir, "report.json")
+				run := func(file string) *importer.Report {
+					t.Helper()
+					if code, stdout, stderr := cli(t, srv.sb.Credentials(), s.args(srv, file, state, report)...); code != exitOK {
+						t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+					}
+					return readReport(t, report)
 				}
-				return readReport(t, report)
-			}
-			if first := run(s.file(t, 200, nil, nil)); first.Added != 200 {
-				t.Fatalf("first run %+v", first)
-			}
-			again := run(s.file(t, 200, nil, nil))
-			if again.SkippedByReason["unchanged"] != 200 {
-				t.Fatalf("unchanged rerun %+v", again)
-			}
-			looks := again.Requests // what Open costs: the look-up calls, if any
-			changed := map[int]bool{17: true, 133: true}
-			third := run(s.file(t, 200, changed, nil))
-			reg, _ := providers.Lookup(s.name)
-			batch := min(reg.Capabilities.MaxBatch, reg.Capabilities.Pacing.BatchSize)
-			if want := looks + int64((len(changed)+batch-1)/batch); third.Requests != want || third.Updated != 2 {
-				t.Fatalf("1%% changed: %d requests (want %d), report %+v", third.Requests, want, third)
-			}
-			s.holdsExactly(t, srv, 200, changed, nil)
-		})
+				if first := run(s.file(t, 200, nil, nil)); first.Added != 200 {
+					t.Fatalf("first run %+v", first)
+				}
+				again := run(s.file(t, 200, nil, nil))
+				if again.SkippedByReason["unchanged"] != 200 {
+					t.Fatalf("unchanged rerun %+v", again)
+				}
+				looks := again.Requests // what Open costs: the look-up calls, if any
+				changed := map[int]bool{17: true, 133: true}
+				third := run(s.file(t, 200, changed, nil))
+				reg, _ := providers.Lookup(s.name)
+				batch := min(reg.Capabilities.MaxBatch, reg.Capabilities.Pacing.BatchSize)
+				if want := looks + int64((len(changed)+batch-1)/batch); third.Requests != want || third.Updated != 2 {
+					t.Fatalf("1%% changed: %d requests (want %d), report %+v", third.Requests, want, third)
+				}
+				s.holdsExactly(t, srv, 200, changed, nil)
+			})
+		}
 	}
 }
 
@@ -213,105 +228,111 @@ func countRequests(n int32, at func()) func(http.Handler) http.Handler {
 // holding exactly the file's contacts, each once, and the rerun accounts for
 // every row.
 func TestKilledRunResumes(t *testing.T) {
-	for _, s := range subjects {
-		t.Run(s.name, func(t *testing.T) {
-			reached := make(chan struct{})
-			srv := s.serve(t, providers.SandboxOptions{Faults: providers.Faults{Latency: 5 * time.Millisecond}},
-				countRequests(60, func() { close(reached) }))
-			dir := t.TempDir()
-			state, report := filepath.Join(dir, "state.db"), filepath.Join(dir, "report.json")
-			file := s.file(t, 200, nil, nil)
-			cmd := subprocess(t, srv.sb.Credentials(), s.args(srv, file, state, report, "--batch-size", "3", "--workers", "3"))
-			// By the 60th request (about 0.1 s of 5 ms answers, three at a
-			// time) earlier batches were confirmed and journalled: the rerun
-			// must skip them.
-			<-reached
-			cmd.Process.Kill() // SIGKILL: no report, no cleanup
-			cmd.Wait()
-			if _, err := os.Stat(report); err == nil {
-				t.Fatal("a killed run wrote a report")
-			}
-			code, stdout, stderr := cli(t, srv.sb.Credentials(), s.args(srv, file, state, report)...)
-			if code != exitOK {
-				t.Fatalf("rerun: exit %d\n%s\n%s", code, stdout, stderr)
-			}
-			rerun := readReport(t, report)
-			if rerun.Rows != 200 || rerun.SkippedByReason["unchanged"] == 0 || rerun.Failed+rerun.Rejected != 0 {
-				t.Fatalf("rerun %+v", rerun)
-			}
-			s.holdsExactly(t, srv, 200, nil, nil)
-		})
+	for _, b := range stateBackends {
+		for _, s := range subjects {
+			t.Run(b.name+"/"+s.name, func(t *testing.T) {
+				reached := make(chan struct{})
+				srv := s.serve(t, providers.SandboxOptions{Faults: providers.Faults{Latency: 5 * time.Millisecond}},
+					countRequests(60, func() { close(reached) }))
+				dir := t.TempDir()
+				state, report := b.where(t), filepath.Join(dir, "report.json")
+				file := s.file(t, 200, nil, nil)
+				cmd := subprocess(t, srv.sb.Credentials(), s.args(srv, file, state, report, "--batch-size", "3", "--workers", "3"))
+				// By the 60th request (about 0.1 s of 5 ms answers, three at a
+				// time) earlier batches were confirmed and journalled: the rerun
+				// must skip them.
+				<-reached
+				cmd.Process.Kill() // SIGKILL: no report, no cleanup
+				cmd.Wait()
+				if _, err := os.Stat(report); err == nil {
+					t.Fatal("a killed run wrote a report")
+				}
+				code, stdout, stderr := cli(t, srv.sb.Credentials(), s.args(srv, file, state, report)...)
+				if code != exitOK {
+					t.Fatalf("rerun: exit %d\n%s\n%s", code, stdout, stderr)
+				}
+				rerun := readReport(t, report)
+				if rerun.Rows != 200 || rerun.SkippedByReason["unchanged"] == 0 || rerun.Failed+rerun.Rejected != 0 {
+					t.Fatalf("rerun %+v", rerun)
+				}
+				s.holdsExactly(t, srv, 200, nil, nil)
+			})
+		}
 	}
 }
 
 // SIGINT stops a run with exit code 130, a report that accounts for every
 // row, and a state the next run carries on from.
 func TestInterruptedRunResumes(t *testing.T) {
-	for _, s := range subjects {
-		t.Run(s.name, func(t *testing.T) {
-			reached := make(chan struct{})
-			srv := s.serve(t, providers.SandboxOptions{Faults: providers.Faults{Latency: 5 * time.Millisecond}},
-				countRequests(20, func() { close(reached) }))
-			dir := t.TempDir()
-			state, report := filepath.Join(dir, "state.db"), filepath.Join(dir, "report.json")
-			file := s.file(t, 150, nil, nil)
-			cmd := subprocess(t, srv.sb.Credentials(), s.args(srv, file, state, report, "--batch-size", "3", "--workers", "3"))
-			<-reached
-			cmd.Process.Signal(syscall.SIGINT)
-			if err := cmd.Wait(); cmd.ProcessState.ExitCode() != exitInterrupted {
-				t.Fatalf("exit %d (%v), want 130", cmd.ProcessState.ExitCode(), err)
-			}
-			first := readReport(t, report)
-			if first.Rows != 150 || first.Stopped != "interrupted" || first.FailedByReason["interrupted"] == 0 {
-				t.Fatalf("interrupted run %+v", first)
-			}
-			code, stdout, stderr := cli(t, srv.sb.Credentials(), s.args(srv, file, state, report)...)
-			if code != exitOK {
-				t.Fatalf("rerun: exit %d\n%s\n%s", code, stdout, stderr)
-			}
-			rerun := readReport(t, report)
-			if rerun.SkippedByReason["unchanged"] != first.Added+first.Updated || rerun.Added+rerun.Updated+rerun.SkippedByReason["unchanged"] != 150 {
-				t.Fatalf("rerun %+v after %+v", rerun, first)
-			}
-			s.holdsExactly(t, srv, 150, nil, nil)
-		})
+	for _, b := range stateBackends {
+		for _, s := range subjects {
+			t.Run(b.name+"/"+s.name, func(t *testing.T) {
+				reached := make(chan struct{})
+				srv := s.serve(t, providers.SandboxOptions{Faults: providers.Faults{Latency: 5 * time.Millisecond}},
+					countRequests(20, func() { close(reached) }))
+				dir := t.TempDir()
+				state, report := b.where(t), filepath.Join(dir, "report.json")
+				file := s.file(t, 150, nil, nil)
+				cmd := subprocess(t, srv.sb.Credentials(), s.args(srv, file, state, report, "--batch-size", "3", "--workers", "3"))
+				<-reached
+				cmd.Process.Signal(syscall.SIGINT)
+				if err := cmd.Wait(); cmd.ProcessState.ExitCode() != exitInterrupted {
+					t.Fatalf("exit %d (%v), want 130", cmd.ProcessState.ExitCode(), err)
+				}
+				first := readReport(t, report)
+				if first.Rows != 150 || first.Stopped != "interrupted" || first.FailedByReason["interrupted"] == 0 {
+					t.Fatalf("interrupted run %+v", first)
+				}
+				code, stdout, stderr := cli(t, srv.sb.Credentials(), s.args(srv, file, state, report)...)
+				if code != exitOK {
+					t.Fatalf("rerun: exit %d\n%s\n%s", code, stdout, stderr)
+				}
+				rerun := readReport(t, report)
+				if rerun.SkippedByReason["unchanged"] != first.Added+first.Updated || rerun.Added+rerun.Updated+rerun.SkippedByReason["unchanged"] != 150 {
+					t.Fatalf("rerun %+v after %+v", rerun, first)
+				}
+				s.holdsExactly(t, srv, 150, nil, nil)
+			})
+		}
 	}
 }
 
 // Mirror mode deletes exactly what left the file, never more than
 // --max-delete allows; a provider without a delete refuses it.
 func TestMirrorEveryProvider(t *testing.T) {
-	for _, s := range subjects {
-		t.Run(s.name, func(t *testing.T) {
-			srv := s.serve(t, providers.SandboxOptions{}, nil)
-			dir := t.TempDir()
-			state, report := filepath.Join(dir, "state.db"), filepath.Join(dir, "report.json")
-			creds := srv.sb.Credentials()
-			if code, _, stderr := cli(t, creds, s.args(srv, s.file(t, 40, nil, nil), state, report)...); code != exitOK {
-				t.Fatalf("first run: exit %d\n%s", code, stderr)
-			}
-			gone := map[int]bool{4: true, 9: true, 30: true}
-			reg, _ := providers.Lookup(s.name)
-			if !reg.Capabilities.Supports(providers.ModeMirror) {
-				code, _, stderr := cli(t, creds, s.args(srv, s.file(t, 40, nil, gone), state, report, "--mode", "mirror")...)
-				if code != exitUsage || !strings.Contains(stderr, "delete") {
-					t.Fatalf("exit %d, want 2\n%s", code, stderr)
+	for _, b := range stateBackends {
+		for _, s := range subjects {
+			t.Run(b.name+"/"+s.name, func(t *testing.T) {
+				srv := s.serve(t, providers.SandboxOptions{}, nil)
+				dir := t.TempDir()
+				state, report := b.where(t), filepath.Join(dir, "report.json")
+				creds := srv.sb.Credentials()
+				if code, _, stderr := cli(t, creds, s.args(srv, s.file(t, 40, nil, nil), state, report)...); code != exitOK {
+					t.Fatalf("first run: exit %d\n%s", code, stderr)
 				}
-				return
-			}
-			code, _, stderr := cli(t, creds, s.args(srv, s.file(t, 40, nil, gone), state, report, "--mode", "mirror", "--max-delete", "2")...)
-			if code != exitFatal || !strings.Contains(stderr, "nothing was deleted") || len(srv.sb.Contacts(s.list)) != 40 {
-				t.Fatalf("over --max-delete: exit %d, %d held\n%s", code, len(srv.sb.Contacts(s.list)), stderr)
-			}
-			code, _, stderr = cli(t, creds, s.args(srv, s.file(t, 40, nil, gone), state, report, "--mode", "mirror")...)
-			if code != exitOK {
-				t.Fatalf("mirror: exit %d\n%s", code, stderr)
-			}
-			if rep := readReport(t, report); rep.Deleted != 3 || rep.Rows != 37 {
-				t.Fatalf("mirror report %+v", rep)
-			}
-			s.holdsExactly(t, srv, 40, nil, gone)
-		})
+				gone := map[int]bool{4: true, 9: true, 30: true}
+				reg, _ := providers.Lookup(s.name)
+				if !reg.Capabilities.Supports(providers.ModeMirror) {
+					code, _, stderr := cli(t, creds, s.args(srv, s.file(t, 40, nil, gone), state, report, "--mode", "mirror")...)
+					if code != exitUsage || !strings.Contains(stderr, "delete") {
+						t.Fatalf("exit %d, want 2\n%s", code, stderr)
+					}
+					return
+				}
+				code, _, stderr := cli(t, creds, s.args(srv, s.file(t, 40, nil, gone), state, report, "--mode", "mirror", "--max-delete", "2")...)
+				if code != exitFatal || !strings.Contains(stderr, "nothing was deleted") || len(srv.sb.Contacts(s.list)) != 40 {
+					t.Fatalf("over --max-delete: exit %d, %d held\n%s", code, len(srv.sb.Contacts(s.list)), stderr)
+				}
+				code, _, stderr = cli(t, creds, s.args(srv, s.file(t, 40, nil, gone), state, report, "--mode", "mirror")...)
+				if code != exitOK {
+					t.Fatalf("mirror: exit %d\n%s", code, stderr)
+				}
+				if rep := readReport(t, report); rep.Deleted != 3 || rep.Rows != 37 {
+					t.Fatalf("mirror report %+v", rep)
+				}
+				s.holdsExactly(t, srv, 40, nil, gone)
+			})
+		}
 	}
 }
 
@@ -447,20 +468,21 @@ func TestDamagedStateStopsBeforeSending(t *testing.T) {
 			if code, _, stderr := cli(t, srv.sb.Credentials(), s.args(srv, file, state, report)...); code != exitOK {
 				t.Fatalf("first run: exit %d\n%s", code, stderr)
 			}
-			good, _ := os.ReadFile(state)
+			target := targetFile(t, state)
+			good, _ := os.ReadFile(target)
 			for _, d := range damages {
 				t.Run(d.name, func(t *testing.T) {
-					if err := os.WriteFile(state, good, 0o600); err != nil {
+					if err := os.WriteFile(target, good, 0o600); err != nil {
 						t.Fatal(err)
 					}
-					if err := d.damage(state); err != nil {
+					if err := d.damage(target); err != nil {
 						t.Fatal(err)
 					}
 					before := srv.sb.Requests()
 					code, stdout, stderr := cli(t, srv.sb.Credentials(), s.args(srv, file, state, report)...)
-					want := "contactsync: nothing was sent: the state file " + state + " is damaged ("
+					want := "contactsync: nothing was sent: the state file " + target + " is damaged ("
 					if code != exitUsage || !strings.Contains(stderr, want) || !strings.Contains(stderr, d.problem) ||
-						!strings.Contains(stderr, "move it aside (mv "+state+" "+state+".damaged) and run again") {
+						!strings.Contains(stderr, "move it aside (mv "+target+" "+target+".damaged) and run again") {
 						t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 					}
 					if strings.Contains(stderr, "goroutine") || strings.Contains(stderr, "panic") {
@@ -472,7 +494,7 @@ func TestDamagedStateStopsBeforeSending(t *testing.T) {
 				})
 			}
 			// Moved aside as the message says, the next run starts afresh.
-			os.Rename(state, state+".damaged")
+			os.Rename(target, target+".damaged")
 			if code, _, stderr := cli(t, srv.sb.Credentials(), s.args(srv, file, state, report)...); code != exitOK {
 				t.Fatalf("after moving the state aside: exit %d\n%s", code, stderr)
 			}
@@ -487,9 +509,16 @@ func TestStateDamagedDuringTheRun(t *testing.T) {
 	s := subjects[0]
 	dir := t.TempDir()
 	state, report := filepath.Join(dir, "state.db"), filepath.Join(dir, "report.json")
-	srv := s.serve(t, providers.SandboxOptions{}, countRequests(5, func() { os.Truncate(state, 8192) }))
+	var target string
+	srv := s.serve(t, providers.SandboxOptions{}, countRequests(5, func() {
+		files, _ := filepath.Glob(filepath.Join(state+".d", s.name+"-*.db"))
+		if len(files) == 1 {
+			target = files[0]
+			os.Truncate(target, 8192)
+		}
+	}))
 	code, stdout, stderr := cli(t, srv.sb.Credentials(), s.args(srv, s.file(t, 300, nil, nil), state, report, "--batch-size", "10", "--workers", "1")...)
-	if code != exitFatal || !strings.Contains(stderr, "the state file "+state+" is damaged (") || !strings.Contains(stderr, "the run was stopped") {
+	if target == "" || code != exitFatal || !strings.Contains(stderr, "the state file "+target+" is damaged (") || !strings.Contains(stderr, "the run was stopped") {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	rep := readReport(t, report)
@@ -524,4 +553,21 @@ func TestSignalWhileOpening(t *testing.T) {
 	if rep.Stopped != "interrupted" || rep.Rows != 0 || rep.Requests != 1 {
 		t.Fatalf("report %+v", rep)
 	}
+}
+
+// targetFile is the file the state keeps the one target of a test in,
+// beside --state STATE: STATE.d/<provider>-<digest>.db.
+func targetFile(t testing.TB, state string) string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(state+".d", "*.db"))
+	var targets []string
+	for _, f := range files {
+		if !strings.HasSuffix(f, ".labels.db") {
+			targets = append(targets, f)
+		}
+	}
+	if len(targets) != 1 {
+		t.Fatalf("the state %s holds %d target files: %q", state, len(targets), files)
+	}
+	return targets[0]
 }

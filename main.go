@@ -22,6 +22,7 @@ import (
 	"contactsync/internal/suggest"
 	"contactsync/providers"
 	_ "contactsync/providers/all"
+	"contactsync/state"
 )
 
 // Exit codes of the user contract.
@@ -179,6 +180,16 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 			return exitUsage
 		}
 	}
+	if state.IsPostgres(opts.StateFile) {
+		// The database's password: in the URL, PGPASSWORD, ~/.pgpass
+		// (which pgx reads), or the config file's state section.
+		pw, err := importer.Credentials("state", []string{"PGPASSWORD"}, flagValue(flags, "config"), getenv)
+		if err != nil {
+			fmt.Fprintf(stderr, "contactsync: %v\n", err)
+			return exitUsage
+		}
+		opts.StatePassword = pw["PGPASSWORD"]
+	}
 	switch {
 	case opts.StateFile != "":
 	case opts.Sandbox:
@@ -199,11 +210,10 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	if report != nil {
 		report.Summary(stdout)
 		if opts.ReportFile != "" {
+			// The path was checked before the first request; failing now,
+			// after rows were sent, leaves the run's exit code as it is.
 			if werr := report.WriteJSON(opts.ReportFile); werr != nil {
-				fmt.Fprintf(stderr, "contactsync: cannot write the report: %v\n", werr)
-				if err == nil {
-					return exitUsage
-				}
+				fmt.Fprintf(stderr, "contactsync: the report could not be written to %s (%v); the summary above is what it would hold\n", opts.ReportFile, werr)
 			}
 		}
 	}
@@ -218,6 +228,7 @@ func exitCode(report *importer.Report, err error) int {
 	var usageErr *importer.UsageError
 	var fatal *importer.FatalError
 	var stateErr *importer.StateError
+	var outErr *importer.OutputError
 	switch {
 	case errors.As(err, &usageErr):
 		return exitUsage
@@ -225,7 +236,9 @@ func exitCode(report *importer.Report, err error) int {
 		return exitInterrupted
 	case errors.As(err, &fatal), errors.As(err, &stateErr):
 		return exitFatal
-	case err != nil:
+	case errors.As(err, &outErr) && report.Stopped != "":
+		return exitFatal // the rejects file or the plan failed part-way, and stopped the run
+	case err != nil && !errors.As(err, &outErr):
 		return exitUsage
 	case report.Rejected+report.Failed > 0:
 		return exitRowsFailed
@@ -282,6 +295,7 @@ func parseImportFlags(args []string) (importer.Options, *flag.FlagSet, error) {
 	fs.BoolVar(&o.RequireMobile, "require-mobile", false, "reject rows whose only number is a landline (default: sent, with a landline warning)")
 	fs.StringVar(&o.ReportFile, "report", "", "write the JSON report to `FILE`")
 	fs.StringVar(&o.RejectsFile, "rejects", "", "write every rejected or failed row to the CSV `FILE`, with row, status, reason and detail")
+	fs.StringVar(&o.PlanFile, "plan", "", "with --dry-run: write what the run would do with each row (and each mirror deletion) to the CSV `FILE`")
 	fs.IntVar(&o.Retry.Attempts, "retries", importer.DefaultRetry.Attempts, "`N` sends of one request before its rows fail, the first included")
 	fs.DurationVar(&o.Retry.Initial, "retry-wait", importer.DefaultRetry.Initial, "first wait before a retry; it doubles (with jitter) up to 30s")
 	fs.DurationVar(&o.RequestTimeout, "timeout", time.Minute, "longest wait for one answer")
@@ -551,7 +565,7 @@ var importFlagGroups = []struct {
 	{"Input: how FILE is read", []string{"region", "mapping", "sheet", "delimiter", "encoding", "require-mobile"}},
 	{"Pacing: how fast, how many retries", []string{"rate", "burst", "workers", "batch-size", "adaptive", "retries", "retry-wait", "timeout"}},
 	{"Sync: what earlier runs sent", []string{"state", "full", "max-delete"}},
-	{"Output: what the run tells", []string{"report", "rejects", "quiet", "log-format"}},
+	{"Output: what the run tells", []string{"report", "rejects", "plan", "quiet", "log-format"}},
 	{"Cron: running unattended", []string{"config", "stats-interval", "max-errors", "max-streak"}},
 }
 

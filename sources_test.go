@@ -373,6 +373,21 @@ func TestImportURL(t *testing.T) {
 	if rep = readReport(t, report); code != exitOK || rep.SourceUnchanged || rep.Updated != 1 || rep.SkippedByReason["unchanged"] != 299 {
 		t.Fatalf("the sheet changed: exit %d, report %+v\n%s", code, rep, out)
 	}
+
+	// A dry run reads the sheet whatever the state says, and leaves the
+	// state as it was: the next run is still told the sheet did not change.
+	held, _ := os.ReadFile(state)
+	code, out = run(t, "--tag", "nightly", "--dry-run")
+	if rep = readReport(t, report); code != exitOK || rep.SourceUnchanged || rep.SkippedByReason["unchanged"] != 300 {
+		t.Fatalf("dry run: exit %d, report %+v\n%s", code, rep, out)
+	}
+	if after, _ := os.ReadFile(state); !bytes.Equal(held, after) {
+		t.Fatal("the dry run changed the state file")
+	}
+	code, out = run(t, "--tag", "nightly")
+	if rep = readReport(t, report); code != exitOK || !rep.SourceUnchanged {
+		t.Fatalf("after the dry run: exit %d, report %+v\n%s", code, rep, out)
+	}
 }
 
 // A run where rows failed leaves the next one to download the sheet again

@@ -57,3 +57,17 @@ func (e *StateError) Error() string {
 	return e.Err.Error() + "; the run was stopped so that the state stays true (what was confirmed before is kept)"
 }
 func (e *StateError) Unwrap() error { return e.Err }
+
+// OutputError is a file of the run's own (the rejects file, the plan) that
+// could not be written once rows were sent. Part-way, it stops the run
+// (Report.Stopped is set: exit code 3); when the run ends, the rows' own
+// outcome stands and the message says which file is missing or incomplete.
+type OutputError struct {
+	File string // "the rejects file report.csv"
+	Err  error
+}
+
+func (e *OutputError) Error() string {
+	return fmt.Sprintf("%s could not be written: %v", e.File, e.Err)
+}
+func (e *OutputError) Unwrap() error { return e.Err }

@@ -18,6 +18,7 @@ import (
 
 	"contactsync/mapping"
 	"contactsync/providers"
+	"contactsync/state"
 )
 
 // Options is everything a run needs; main fills it from the flags.
@@ -53,7 +54,13 @@ type Options struct {
 
 	ReportFile  string
 	RejectsFile string
+	// PlanFile, in a dry run, receives a line per row and per mirror
+	// deletion: what the run would do with it, and why.
+	PlanFile string
 
+	// StatePassword is the PostgreSQL state's password when neither its URL
+	// nor PGPASSWORD holds it (from the config file).
+	StatePassword string
 	// StateFile is the sync state; "" or "none" runs without one. Full
 	// sends unchanged rows too (and refreshes the state).
 	StateFile string
@@ -160,7 +167,8 @@ func (o *Options) applyDefaults(caps providers.Capabilities) {
 // Run imports the file. It returns the report whenever the run got as far
 // as the provider (or, in a dry run, as reading the file), even with an
 // error: *UsageError (nothing was sent), *FatalError (the provider stopped
-// the run), *StateError or ErrInterrupted.
+// the run), *StateError, *OutputError (the rejects file or the plan could
+// not be written) or ErrInterrupted.
 func Run(ctx context.Context, opts Options) (*Report, error) {
 	reg, err := providers.Lookup(opts.Provider)
 	if err != nil {
@@ -173,6 +181,13 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	if asked > opts.BatchSize {
 		opts.Logger.Warn(fmt.Sprintf("--batch-size %d is more than %s takes in one request: %s", asked, reg.Name, batchNote(reg.Capabilities.MaxBatch)))
+	}
+	var stdin io.Reader
+	if opts.File == "-" {
+		stdin = opts.Stdin
+	}
+	if err := checkFiles(runFiles(&opts), stdin); err != nil {
+		return nil, err
 	}
 	r, err := prepare(ctx, opts, reg)
 	if err != nil {
@@ -187,8 +202,12 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 }
 
 // logNotes prints, once at the start of the run, what the provider's notes
-// say about the run's mode and about the fields the file's columns map to.
+// say about the run's mode and about the fields the file's columns map to,
+// and what a dry run without credentials cannot know.
 func (r *run) logNotes() {
+	if r.blindNote != "" {
+		r.opts.Logger.Warn(r.blindNote, "provider", r.name)
+	}
 	for _, text := range r.caps.ModeNotes(r.opts.Mode) {
 		r.opts.Logger.Warn(text, "provider", r.name, "mode", string(r.opts.Mode))
 	}
@@ -224,15 +243,21 @@ func quoteAll(names []string) string {
 	return strings.Join(q, ", ")
 }
 
-// prepare builds the provider client (unless it is a dry run) and opens the
-// state, the file, its mapping and the rejects file: everything that may
-// refuse the run before a request to the provider is made. When a download
-// did not change since the last complete run, it stops there: r.unchanged
-// is set.
+// prepare builds the provider client and opens the state, the file, its
+// mapping and the output files: everything that may refuse the run before a
+// request to the provider is made. A dry run does all of it that reads
+// only, so that it plans what the real run would send: it asks the provider
+// what the real run asks (Open, in begin), with the sandbox or with
+// credentials, and reads the state without writing it. When a download did
+// not change since the last complete run, it stops there: r.unchanged is
+// set.
 func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *run, err error) {
 	caps := reg.Capabilities
 	r := &run{opts: opts, caps: caps, name: reg.Name, report: newReport(), ctx: ctx,
 		secrets: secretValues(opts.Credentials), start: time.Now()}
+	if opts.StatePassword != "" {
+		r.secrets = append(r.secrets, opts.StatePassword)
+	}
 	r.sendCtx, r.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	r.stop, r.stopSend = context.WithCancel(context.Background())
 	defer func() {
@@ -246,7 +271,8 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 	}
 
 	creds := opts.Credentials
-	if !opts.DryRun {
+	missing := missingCredentials(creds, caps.Credentials)
+	if !opts.DryRun || opts.Sandbox || len(missing) == 0 {
 		var client *http.Client
 		client, r.transport = newHTTPClient(opts.Rate, opts.Burst, opts.Workers, !opts.FixedPace, opts.RequestTimeout, opts.Logger)
 		cfg := providers.Config{Endpoint: opts.Endpoint, Credentials: opts.Credentials, HTTPClient: client}
@@ -266,10 +292,25 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 	// The state comes before the file, which it may make a conditional
 	// download, and before the first request: a state that is damaged or
 	// in use stops the run with nothing sent.
+	accounts := 0
 	if stateEnabled(opts.StateFile) {
-		if err := r.openState(accountOf(reg.Name, creds, caps.Credentials)); err != nil {
+		account := accountOf(reg.Name, creds, caps.Credentials)
+		if opts.DryRun && r.provider == nil {
+			// Whichever account the state holds the list for, if only one.
+			var found []string
+			if found, err = state.Accounts(opts.StateFile, reg.Name, opts.List); err != nil {
+				return nil, &UsageError{Err: err}
+			}
+			if accounts, account = len(found), ""; accounts == 1 {
+				account = found[0]
+			}
+		}
+		if err := r.openState(account); err != nil {
 			return nil, err
 		}
+	}
+	if r.provider == nil {
+		r.blindNote = blindDryRunNote(missing, opts.List, accounts > 0, accounts)
 	}
 	r.report.Provider, r.report.List, r.report.Mode, r.report.DryRun = reg.Name, opts.List, string(opts.Mode), opts.DryRun
 	r.report.rejectsFile, r.report.forgetful = opts.RejectsFile != "", forgetful(opts)
@@ -292,6 +333,11 @@ func prepare(ctx context.Context, opts Options, reg providers.Registration) (_ *
 	if opts.RejectsFile != "" {
 		if r.rejects, err = newRejectsWriter(opts.RejectsFile, rd.Header(), rd.Delimiter(), rd.Cells); err != nil {
 			return nil, usagef("cannot write the rejects file: %w", err)
+		}
+	}
+	if opts.PlanFile != "" {
+		if r.planFile, err = newPlanWriter(opts.PlanFile, rd.Delimiter()); err != nil {
+			return nil, usagef("cannot write the plan: %w", err)
 		}
 	}
 	return r, nil
@@ -353,8 +399,13 @@ func (r *run) finish(runErr error) (*Report, error) {
 	}
 	r.report.Retries = r.retries.Load()
 	if r.rejects != nil {
-		if err := r.rejects.close(); err != nil && runErr == nil {
-			runErr = fmt.Errorf("writing the rejects file: %w", err)
+		if err := r.rejects.close(); err != nil {
+			runErr = errors.Join(runErr, &OutputError{File: "the rejects file " + r.opts.RejectsFile, Err: err})
+		}
+	}
+	if r.planFile != nil {
+		if err := r.planFile.close(); err != nil {
+			runErr = errors.Join(runErr, &OutputError{File: "the plan " + r.opts.PlanFile, Err: err})
 		}
 	}
 	if runErr != nil {
@@ -416,9 +467,49 @@ func forgetful(o Options) string {
 	return ""
 }
 
+// missingCredentials names the provider's credential variables that have no
+// value; all of them when the provider names none (inspect's "any
+// provider"), which cannot be asked anything.
+func missingCredentials(creds map[string]string, names []string) []string {
+	if len(names) == 0 {
+		return []string{"credentials"}
+	}
+	var missing []string
+	for _, n := range names {
+		if creds[n] == "" {
+			missing = append(missing, n)
+		}
+	}
+	return missing
+}
+
+// blindDryRunNote says what a dry run without credentials cannot know, and
+// how that may make its plan differ from what the run will send. state says
+// the state file exists; accounts is how many accounts it holds the list
+// for.
+func blindDryRunNote(missing []string, list string, state bool, accounts int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "dry run without credentials (%s not set): the provider was not asked what list %s holds, as the real run asks before it sends. "+
+		"So a row planned here as an upsert may be sent as an add or an update, or skipped (exists in insert mode, not_found in update mode), "+
+		"and a number without an international prefix may be read here in another country than the list's (give --region)",
+		strings.Join(missing, ", "), list)
+	switch {
+	case state && accounts == 1:
+		b.WriteString("; the state was read for the one account it holds this list for")
+	case state && accounts > 1:
+		fmt.Fprintf(&b, "; the state holds this list for %d accounts and a dry run cannot tell which is yours: "+
+			"it plans as if nothing had been sent (no row unchanged, no mirror deletion)", accounts)
+	}
+	b.WriteString(". Set the credentials to plan exactly what the run will send.")
+	return b.String()
+}
+
 func checkOptions(o *Options, caps providers.Capabilities) error {
 	if o.List == "" {
 		return usagef("--list is required: %s", caps.ListHelp)
+	}
+	if o.PlanFile != "" && !o.DryRun {
+		return usagef("--plan writes what a dry run would do: add --dry-run")
 	}
 	if o.Mode == providers.ModeMirror && !caps.Supports(o.Mode) {
 		return usagef("--mode mirror deletes contacts, and %s's API documents no way to delete one", o.Provider)

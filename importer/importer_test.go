@@ -265,6 +265,7 @@ func TestInterruptStopsPromptly(t *testing.T) {
 	e := newEnv(t, providers.SandboxOptions{Faults: providers.Faults{Latency: 50 * time.Millisecond}}, signal)
 	opts := e.options(writeContacts(t, 2000))
 	opts.BatchSize, opts.Workers = 10, 4
+	opts.RejectsFile = filepath.Join(t.TempDir(), "rejects.csv")
 	start := time.Now()
 	rep, err := importer.Run(ctx, opts)
 	if !errors.Is(err, importer.ErrInterrupted) {
@@ -280,6 +281,11 @@ func TestInterruptStopsPromptly(t *testing.T) {
 	}
 	if time.Since(start) > 5*time.Second {
 		t.Fatalf("took %v to stop", time.Since(start))
+	}
+	// The rows never tried are counted, not written as rows to fix: every
+	// row of this file is valid.
+	if data, _ := os.ReadFile(opts.RejectsFile); string(data) != "\uFEFFfirst name,last name,mobile,row,status,reason,detail\n" {
+		t.Fatalf("rejects file after an interrupt:\n%.300s", data)
 	}
 }
 
@@ -451,11 +457,6 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-}
-
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
 }
 
 // Rows close to the row limit travel in chunks and batches bounded in bytes,

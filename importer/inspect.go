@@ -81,6 +81,14 @@ func Inspect(ctx context.Context, o InspectOptions) (*Inspection, error) {
 			return nil, &UsageError{Err: err}
 		}
 	}
+	var stdin io.Reader
+	if o.File == "-" {
+		stdin = o.Stdin
+	}
+	files := localFiles(o.File, namedFile{flag: "--mapping", path: o.Mapping}, namedFile{flag: "--write-mapping", path: o.WriteMapping, output: true})
+	if err := checkFiles(files, stdin); err != nil {
+		return nil, err
+	}
 	opts := Options{File: o.File, Provider: reg.Name, Region: o.Region, Mapping: o.Mapping, Sheet: o.Sheet, Stdin: o.Stdin,
 		Delimiter: o.Delimiter, Encoding: o.Encoding, DryRun: true, RequireMobile: o.RequireMobile}
 	opts.applyDefaults(reg.Capabilities)

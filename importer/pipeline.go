@@ -22,7 +22,8 @@ type run struct {
 	opts      Options
 	caps      providers.Capabilities
 	name      string
-	provider  providers.Provider // nil in a dry run
+	provider  providers.Provider // nil in a dry run without credentials
+	blindNote string             // a dry run without credentials: what it cannot know
 	transport *pacedTransport
 	src       *source.Source
 	url       bool              // FILE is a download
@@ -32,13 +33,14 @@ type run struct {
 	reader    *mapping.Reader
 	columns   *mapping.Columns
 	region    string
-	state     state.Store // nil with --state none and in tests that do not ask for it
+	state     state.Store // nil with --state none and in tests that do not ask for it; read-only in a dry run
 	// stateWrites carries confirmed batches from the collector to writeState.
 	stateWrites chan commit
 	normaliser  *mapping.Normaliser
 	existing    map[uint64]string
 	report      *Report
 	rejects     *rejectsWriter
+	planFile    *planWriter // --plan, in a dry run
 	progress    *progress
 	secrets     []string
 	retries     atomic.Int64
@@ -146,6 +148,7 @@ type event struct {
 	detail   string
 	warnings []mapping.Warning
 	planned  providers.Op // dry run: what would have been sent
+	phone    string       // with --plan: the contact's number
 	// For the state, on rows the provider answered for.
 	key         uint64
 	fingerprint uint64
@@ -162,6 +165,10 @@ const (
 	reasonAborted     = "aborted"
 	reasonInterrupted = "interrupted"
 )
+
+// isHaltReason says whether a failed row's reason is a halt's: the row was
+// never tried, or its request was cut short by the halt.
+func isHaltReason(reason string) bool { return reason == reasonAborted || reason == reasonInterrupted }
 
 // halt stops new work; the first call's reason and error win.
 func (r *run) halt(reason string, err error) {
@@ -219,7 +226,7 @@ func (r *run) pipeline() error {
 	go func() { producers.Wait(); close(events) }()
 
 	stateDone := make(chan struct{})
-	if r.state != nil {
+	if r.state != nil && !r.opts.DryRun {
 		r.stateWrites = make(chan commit, 512)
 		go func() { r.writeState(r.stateWrites); close(stateDone) }()
 	} else {
@@ -392,7 +399,7 @@ func (r *run) planDeletes(seen *keySet, b *batcher) []event {
 	if r.opts.DryRun {
 		evs := make([]event, len(gone))
 		for i, c := range gone {
-			evs[i] = event{key: c.Key, deletion: true, planned: providers.OpDelete, outcome: providers.Skipped}
+			evs[i] = event{key: c.Key, phone: c.Phone, deletion: true, planned: providers.OpDelete, outcome: providers.Skipped}
 		}
 		return evs
 	}
@@ -428,10 +435,11 @@ func (r *run) planChunk(c *chunk, seen *keySet, b *batcher) []event {
 	for i := range c.rows {
 		w := &c.rows[i]
 		// Only rejected and failed rows keep their text: the rejects file
-		// is all it is for.
+		// is all it is for, and it does not take the rows a halt kept from
+		// being tried.
 		ev := event{line: w.row.Line}
 		if reason := r.halted(); reason != "" {
-			ev.outcome, ev.reason, ev.text = providers.Failed, reason, w.row.Text
+			ev.outcome, ev.reason = providers.Failed, reason
 			evs = append(evs, ev)
 			continue
 		}
@@ -442,6 +450,9 @@ func (r *run) planChunk(c *chunk, seen *keySet, b *batcher) []event {
 		}
 		ev.warnings = w.warnings
 		ct := w.contact
+		if r.planFile != nil {
+			ev.phone = ct.Phone
+		}
 		if p := r.checkTags(ct.Tag); p != nil {
 			ev.outcome, ev.reason, ev.detail, ev.text = providers.Rejected, p.Reason, p.Detail, w.row.Text
 			evs = append(evs, ev)
@@ -601,6 +612,12 @@ func (r *run) collect(events <-chan []event) error {
 			for _, w := range e.warnings {
 				r.report.warn(e.line, w)
 			}
+			if r.planFile != nil && writeErr == nil && e.outcome != 0 {
+				if err := r.planFile.write(e, r.redact(e.detail)); err != nil {
+					writeErr = &OutputError{File: "the plan " + r.opts.PlanFile, Err: err}
+					r.halt(reasonAborted, writeErr)
+				}
+			}
 			switch {
 			case e.outcome == 0:
 				continue // warnings of a row still being sent
@@ -630,13 +647,16 @@ func (r *run) collect(events <-chan []event) error {
 			if r.sample != nil && e.outcome == providers.Rejected && len(r.sample.problems) < r.sample.max {
 				r.sample.problems = append(r.sample.problems, WarningRow{Row: e.line, Reason: e.reason, Detail: e.detail})
 			}
-			if r.rejects != nil && writeErr == nil && (e.outcome == providers.Rejected || e.outcome == providers.Failed) {
+			// The rejects file holds rows to fix: not those a halt kept
+			// from being tried (the unread rest of an interrupted file),
+			// which the next run sends as they are.
+			if r.rejects != nil && writeErr == nil && (e.outcome == providers.Rejected || e.outcome == providers.Failed && !isHaltReason(e.reason)) {
 				if err := r.rejects.write(e.text, e.line, e.outcome.String(), e.reason, r.redact(e.detail)); err != nil {
-					writeErr = fmt.Errorf("writing the rejects file: %w", err)
+					writeErr = &OutputError{File: "the rejects file " + r.opts.RejectsFile, Err: err}
 					r.halt(reasonAborted, writeErr)
 				}
 			}
-			if e.outcome == providers.Failed && e.reason != reasonAborted && e.reason != reasonInterrupted {
+			if e.outcome == providers.Failed && !isHaltReason(e.reason) {
 				failed++
 				if r.opts.MaxErrors > 0 && failed == r.opts.MaxErrors {
 					r.halt(reasonAborted, &FatalError{Provider: r.name,

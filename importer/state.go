@@ -22,7 +22,8 @@ import (
 func (r *run) openState(account string) error {
 	t := state.Target{Provider: r.name, Account: account, List: r.opts.List}
 	owner := fmt.Sprintf("process %d, %s", os.Getpid(), strings.Join(os.Args, " "))
-	s, err := state.Open(r.opts.StateFile, t, state.Options{ReadOnly: r.opts.DryRun, Owner: owner, Logger: r.opts.Logger})
+	s, err := state.Open(r.opts.StateFile, t, state.Options{ReadOnly: r.opts.DryRun, Owner: owner, Logger: r.opts.Logger,
+		Password: r.opts.StatePassword})
 	var de *state.DamagedStateError
 	switch {
 	case errors.As(err, &de):

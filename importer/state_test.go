@@ -163,8 +163,8 @@ func TestStateInUse(t *testing.T) {
 		importer.Run(context.Background(), withState(slow, contactsFile(t, 3, nil, nil), state))
 		close(released)
 	}()
-	waitFor(t, func() bool { return slow.em.Requests() > 0 || fileExists(state+".pid") })
-	waitFor(t, func() bool { return fileExists(state + ".pid") })
+	holding := func() bool { pids, _ := filepath.Glob(filepath.Join(state+".d", "*.pid")); return len(pids) > 0 }
+	waitFor(t, holding)
 	_, err := importer.Run(context.Background(), withState(e, contactsFile(t, 3, nil, nil), state))
 	var ue *importer.UsageError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "in use by another run") || !strings.Contains(err.Error(), fmt.Sprintf("process %d", os.Getpid())) {
@@ -215,5 +215,31 @@ func TestCredentialsFromConfig(t *testing.T) {
 	}
 	if creds, err := importer.Credentials("octopush", names, "", func(string) string { return "" }); err != nil || creds["OCTOPUSH_API_KEY"] != "" {
 		t.Fatalf("no default file is fine: %v", err)
+	}
+}
+
+// Two lists at once: a run on another list goes on while the first holds
+// its target (a cron table importing two lists at the same hour).
+func TestTwoListsAtOnce(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state.db")
+	hold := make(chan struct{})
+	released := make(chan error, 1)
+	slow := newEnv(t, providers.SandboxOptions{}, nil)
+	slow.srv.Config.Handler = holdFirst(slow.em, hold)
+	go func() {
+		_, err := importer.Run(context.Background(), withState(slow, contactsFile(t, 3, nil, nil), state))
+		released <- err
+	}()
+	waitFor(t, func() bool { pids, _ := filepath.Glob(filepath.Join(state+".d", "*.pid")); return len(pids) > 0 })
+	e := newEnv(t, providers.SandboxOptions{}, nil)
+	opts := withState(e, contactsFile(t, 3, nil, nil), state)
+	opts.List = "prospects"
+	rep, err := importer.Run(context.Background(), opts)
+	if err != nil || rep.Added != 3 {
+		t.Fatalf("the second list's run: %v %+v", err, rep)
+	}
+	close(hold)
+	if err := <-released; err != nil {
+		t.Fatal(err)
 	}
 }

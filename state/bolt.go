@@ -62,6 +62,8 @@ type boltStore struct {
 // Names of the buckets of a target's file, and of an account's.
 var (
 	recordsBucket   = []byte("records")
+	metaBucket      = []byte("meta") // the target, in JSON under metaKey: what the file's name digests
+	metaKey         = []byte("target")
 	journalBucket   = []byte("journal")
 	downloadsBucket = []byte("sources")
 	labelsBucket    = []byte("labels")
@@ -166,8 +168,18 @@ func openTarget(path string, t Target, o Options) (*boltStore, error) {
 		if _, err := tx.CreateBucketIfNotExists(s.bucket); err != nil {
 			return err
 		}
-		_, err := tx.CreateBucketIfNotExists(s.journal)
-		return err
+		if _, err := tx.CreateBucketIfNotExists(s.journal); err != nil {
+			return err
+		}
+		meta, err := tx.CreateBucketIfNotExists(metaBucket)
+		if err != nil || meta.Get(metaKey) != nil {
+			return err
+		}
+		data, err := json.Marshal(t)
+		if err != nil {
+			return err
+		}
+		return meta.Put(metaKey, data)
 	})
 	if err == nil {
 		err = s.fold() // what a killed run confirmed
@@ -880,4 +892,60 @@ func carryOver(legacy, path string, t Target, o Options) error {
 		o.Logger.Info("carried the state of an older contactsync over", "from", legacy, "to", path, "numbers", len(records))
 	}
 	return s.Close() // folds what was carried over
+}
+
+// boltAccounts lists the accounts whose state of the provider's list the
+// target files hold (from each file's meta), and an older contactsync's
+// file too (from its buckets' names).
+func boltAccounts(where, provider, list string) ([]string, error) {
+	var found []string
+	add := func(a string) {
+		if !slices.Contains(found, a) {
+			found = append(found, a)
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(where+".d", safeName(provider)+"-*.db"))
+	for _, f := range files {
+		if strings.HasSuffix(f, ".labels.db") {
+			continue
+		}
+		s, err := openTarget(f, Target{Provider: provider}, Options{ReadOnly: true})
+		if err != nil {
+			return nil, err
+		}
+		var t Target
+		err = s.view(func(tx *bolt.Tx) error {
+			if b := tx.Bucket(metaBucket); b != nil {
+				if v := b.Get(metaKey); v != nil {
+					return json.Unmarshal(v, &t)
+				}
+			}
+			return nil
+		})
+		err = errors.Join(err, s.release())
+		if err != nil {
+			return nil, err
+		}
+		if t.Provider == provider && t.List == list {
+			add(t.Account)
+		}
+	}
+	if info, err := os.Stat(where); err == nil && info.Mode().IsRegular() {
+		s, err := openTarget(where, Target{Provider: provider}, Options{ReadOnly: true})
+		if err != nil {
+			return nil, err
+		}
+		err = s.view(func(tx *bolt.Tx) error {
+			return tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+				if parts := strings.Split(string(name), "\x00"); len(parts) == 3 && parts[0] == provider && parts[2] == list {
+					add(parts[1])
+				}
+				return nil
+			})
+		})
+		if err = errors.Join(err, s.release()); err != nil {
+			return nil, err
+		}
+	}
+	return found, nil
 }

@@ -2,6 +2,7 @@ package state
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"os"
@@ -9,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // What a run confirmed is in the journal; a run killed before folding it
@@ -117,5 +120,75 @@ func TestStateOwnerNotWritten(t *testing.T) {
 	_, err = openState(path, "p", "a", "l", slog.New(slog.DiscardHandler))
 	if err == nil || !strings.Contains(err.Error(), "is in use by another run (its owner is unknown: ") || !strings.Contains(err.Error(), path+".pid") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// A state file an older contactsync wrote, which held every target in one
+// file, is carried over target by target, and left as it was.
+func TestCarryOverAnOlderStateFile(t *testing.T) {
+	where := filepath.Join(t.TempDir(), "state.db")
+	tg := Target{Provider: "amootsms", Account: "acct", List: "customers"}
+	name := tg.Provider + "\x00" + tg.Account + "\x00" + tg.List
+	db, err := bolt.Open(where, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := func(k uint64) []byte { return binary.BigEndian.AppendUint64(nil, k) }
+	err = db.Update(func(tx *bolt.Tx) error {
+		b, _ := tx.CreateBucket([]byte(name))
+		b.Put(key(989120000001), encodeRecord(Record{Kind: Added, Fingerprint: 1, ID: "7"}))
+		b.Put(key(989120000002), encodeRecord(Record{Kind: Added, Fingerprint: 2}))
+		j, _ := tx.CreateBucket([]byte(name + "\x00journal"))
+		j.Put(key(1), encodeWrites([]Write{{Key: 989120000002, Delete: true}, {Key: 989120000003, Record: Record{Kind: Rejected, Fingerprint: 3, Reason: "x"}}}))
+		o, _ := tx.CreateBucket([]byte("amootsms\x00acct\x00other"))
+		o.Put(key(989120000009), encodeRecord(Record{Kind: Added, Fingerprint: 9}))
+		l, _ := tx.CreateBucket([]byte("amootsms\x00acct\x00\x00labels"))
+		l.Put(key(989120000001), []byte("customers,vip"))
+		s, _ := tx.CreateBucket([]byte("sources"))
+		s.Put(append([]byte(name+"\x00"), urlDigest("https://example.com/x.csv")...), []byte(`{"etag":"\"v1\"","settings":5}`))
+		return nil
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(where)
+
+	ro, err := Open(where, tg, Options{ReadOnly: true}) // a dry run before the first run reads the old file
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]Record, 3)
+	if err := ro.Lookup([]uint64{989120000001, 989120000002, 989120000003}, got); err != nil || got[0].ID != "7" || got[1].Kind != 0 || got[2].Kind != Rejected {
+		t.Fatalf("read-only before the carry-over: %+v %v", got, err)
+	}
+	ro.Close()
+
+	s, err := Open(where, tg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Lookup([]uint64{989120000001, 989120000002, 989120000003}, got); err != nil || got[0].ID != "7" || got[1].Kind != 0 || got[2].Kind != Rejected {
+		t.Fatalf("carried over: %+v %v", got, err)
+	}
+	labels := make([]string, 1)
+	if err := s.Labels([]uint64{989120000001}, labels); err != nil || labels[0] != "customers,vip" {
+		t.Fatalf("labels %q %v", labels, err)
+	}
+	if d, err := s.Download("https://example.com/x.csv"); err != nil || d.ETag != `"v1"` || d.Settings != 5 {
+		t.Fatalf("download %+v %v", d, err)
+	}
+	if after, _ := os.ReadFile(where); !bytes.Equal(before, after) {
+		t.Fatal("the older file was changed")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if accounts, err := Accounts(where, "amootsms", "customers"); err != nil || !slices.Equal(accounts, []string{"acct"}) {
+		t.Fatalf("accounts %q %v", accounts, err)
+	}
+	accounts, err := Accounts(where, "amootsms", "other")
+	if err != nil || !slices.Equal(accounts, []string{"acct"}) {
+		t.Fatalf("accounts %q %v", accounts, err)
 	}
 }

@@ -109,6 +109,8 @@ type Options struct {
 	Owner string
 	// Logger hears what is worth a line but does not stop the run.
 	Logger *slog.Logger
+	// Password is a PostgreSQL state's password, when its URL has none.
+	Password string
 }
 
 // ErrLocked is the class of a target another run works on; the error names
@@ -136,6 +138,16 @@ func Open(where string, t Target, o Options) (Store, error) {
 		return openPostgres(where, t, o)
 	}
 	return openBolt(where, t, o)
+}
+
+// Accounts lists the accounts the state holds the provider's list for: a
+// dry run without credentials cannot tell its own, and takes the state's
+// when there is only one.
+func Accounts(where, provider, list string) ([]string, error) {
+	if IsPostgres(where) {
+		return pgAccounts(where, provider, list)
+	}
+	return boltAccounts(where, provider, list)
 }
 
 // IsPostgres reports whether --state names a PostgreSQL database.

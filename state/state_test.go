@@ -188,3 +188,17 @@ func TestReadOnly(t *testing.T) {
 		}
 	})
 }
+
+// The database's password never appears in what the user sees.
+func TestPostgresPasswordNeverShown(t *testing.T) {
+	for _, where := range []string{
+		"postgres://contactsync:s3cr3t-pw@127.0.0.1:1/contactsync?sslmode=disable&connect_timeout=1",
+		"postgresql://127.0.0.1:1/contactsync?password=s3cr3t-pw&sslmode=disable&connect_timeout=1",
+		"postgres://contactsync:s3cr3t-pw@[::1:bad/contactsync",
+	} {
+		_, err := Open(where, Target{Provider: "p", Account: "a", List: "l"}, Options{Password: "s3cr3t-pw"})
+		if err == nil || strings.Contains(err.Error(), "s3cr3t") {
+			t.Fatalf("%v", err)
+		}
+	}
+}

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"contactsync/internal/gencsv"
+	"contactsync/internal/pgtest"
 	"contactsync/providers"
 	"contactsync/providers/octopush"
 )
@@ -149,16 +150,38 @@ func measureEnv(bin, dir, name, file string, env []string, extra ...string) resu
 func measureState(bin, dir, file string, dry result) {
 	url, stop := emulatorProcess(0)
 	defer stop()
-	state := filepath.Join(dir, "state.db")
-	os.Remove(state)
 	env := []string{"OCTOPUSH_API_LOGIN=" + octopush.SandboxLogin, "OCTOPUSH_API_KEY=" + octopush.SandboxKey}
-	args := []string{"--endpoint", url, "--rate", "0", "--state", state}
 	plain := measureEnv(bin, dir, "import without state, --rate 0", file, env, "--endpoint", url, "--rate", "0", "--list", "bench-plain")
 	fmt.Printf("%-34s %10d contacts sent, %.0f contacts/s\n", "import without state", plain.sent, float64(plain.sent)/plain.wall.Seconds())
-	first := measureEnv(bin, dir, "import with state, --rate 0", file, env, args...)
-	fmt.Printf("%-34s %10d contacts sent, %.0f contacts/s, %d requests\n", "import with state", first.sent, float64(first.sent)/first.wall.Seconds(), first.requests)
-	again := measureEnv(bin, dir, "rerun, unchanged, with state", file, env, args...)
-	fmt.Printf("%-34s %d requests, %.0f%% of the dry run's rate\n", "unchanged rerun", again.requests, 100*dry.wall.Seconds()/again.wall.Seconds())
+
+	state := filepath.Join(dir, "state.db")
+	os.Remove(state)
+	os.RemoveAll(state + ".d")
+	bolt := measureStateAt(bin, dir, file, url, env, dry, "bbolt", state, "bench")
+
+	// The same against a local PostgreSQL of its own, beside bbolt's.
+	pg, stopPG, err := pgtest.Start()
+	if err != nil {
+		fmt.Printf("%-34s skipped: %v\n", "PostgreSQL state", err)
+		return
+	}
+	defer stopPG()
+	pgr := measureStateAt(bin, dir, file, url, env, dry, "PostgreSQL", pg, "bench-pg")
+	fmt.Printf("%-34s import %.0f%% of bbolt's rate, unchanged rerun %.0f%%\n", "PostgreSQL state",
+		100*bolt.first.wall.Seconds()/pgr.first.wall.Seconds(), 100*bolt.again.wall.Seconds()/pgr.again.wall.Seconds())
+}
+
+type stateRuns struct{ first, again result }
+
+// measureStateAt imports the file into list with the state at state, then
+// runs again on the unchanged file.
+func measureStateAt(bin, dir, file, url string, env []string, dry result, name, state, list string) stateRuns {
+	args := []string{"--endpoint", url, "--rate", "0", "--state", state, "--list", list}
+	first := measureEnv(bin, dir, "import with "+name+" state", file, env, args...)
+	fmt.Printf("%-34s %10d contacts sent, %.0f contacts/s, %d requests\n", "import with "+name+" state", first.sent, float64(first.sent)/first.wall.Seconds(), first.requests)
+	again := measureEnv(bin, dir, "unchanged rerun, "+name, file, env, args...)
+	fmt.Printf("%-34s %d requests, %.0f%% of the dry run's rate\n", "unchanged rerun, "+name, again.requests, 100*dry.wall.Seconds()/again.wall.Seconds())
+	return stateRuns{first, again}
 }
 
 // emulatorProcess serves an Octopush emulator from a child process. A child's

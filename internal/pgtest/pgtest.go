@@ -7,6 +7,7 @@ package pgtest
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -15,10 +16,13 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // cluster is the one cluster of a test binary: starting one takes seconds.
@@ -27,9 +31,11 @@ var cluster struct {
 	url  string
 	err  error
 	stop func()
+	mu   sync.Mutex
+	dbs  int
 }
 
-// URL returns the URL of a fresh database in the shared cluster.
+// URL returns the URL of a fresh, empty database in the shared cluster.
 func URL(t testing.TB) string {
 	t.Helper()
 	cluster.once.Do(func() { cluster.url, cluster.stop, cluster.err = start() })
@@ -39,8 +45,26 @@ func URL(t testing.TB) string {
 		}
 		t.Skipf("no PostgreSQL to test against: %v", cluster.err)
 	}
-	return cluster.url
+	cluster.mu.Lock()
+	cluster.dbs++
+	name := fmt.Sprintf("test%d", cluster.dbs)
+	cluster.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, cluster.url)
+	if err != nil {
+		t.Fatalf("connecting to the test cluster: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("creating a test database: %v", err)
+	}
+	return strings.Replace(cluster.url, "/postgres?", "/"+name+"?", 1)
 }
+
+// Start starts a cluster of its own, for the benchmarks: its URL, and how
+// to stop it.
+func Start() (url string, stop func(), err error) { return start() }
 
 // Stop stops the shared cluster; TestMain calls it after the tests.
 func Stop() {
