@@ -162,7 +162,7 @@ func (r *Report) Summary(w io.Writer) {
 		fmt.Fprintf(w, "  would send: %s\n", reasonList(r.Planned))
 	}
 	if len(r.Warnings) > 0 {
-		fmt.Fprintf(w, "  warnings: %s (the values were left empty)\n", reasonList(r.Warnings))
+		fmt.Fprintf(w, "  warnings: %s (no row was refused for them: the report's warning_rows say which and why)\n", reasonList(r.Warnings))
 	}
 	fmt.Fprintf(w, "  %d requests, %d retries\n", r.Requests, r.Retries)
 	if r.Rejected+r.Failed-r.notSent() > 0 && !r.rejectsFile {
