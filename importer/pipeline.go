@@ -93,6 +93,10 @@ type chunk struct {
 	seq   int
 	rows  []work
 	bytes int
+	// prev and known are what the state remembers of the rows' numbers
+	// (records, and the account's labels), read by the normaliser.
+	prev  []state.Record
+	known []string
 }
 
 // byteBudget is a counting semaphore of bytes: the reader takes a row's
@@ -319,6 +323,13 @@ func (r *run) normalise(c *chunk) {
 			w.contact.Tag = mapping.CleanTags(r.opts.Tag + "," + w.contact.Tag)
 		}
 	}
+	// The state is read here, on every CPU, rather than by the planner: a
+	// PostgreSQL state answers in milliseconds, which the planner would
+	// wait for one chunk after another. Reading a chunk before an earlier
+	// one is planned is safe: the state changes only for numbers already
+	// planned, and a number seen again in the file is a duplicate whatever
+	// the state says.
+	c.prev, c.known = r.previous(c), r.knownLabels(c)
 }
 
 // plan puts chunks back in file order, then decides each row: rejected,
@@ -430,8 +441,7 @@ func deleteLimit(v string, sent int) (int, error) {
 
 func (r *run) planChunk(c *chunk, seen *keySet, b *batcher) []event {
 	var evs []event
-	prev := r.previous(c)
-	known := r.knownLabels(c)
+	prev, known := c.prev, c.known
 	for i := range c.rows {
 		w := &c.rows[i]
 		// Only rejected and failed rows keep their text: the rejects file
