@@ -509,16 +509,15 @@ func TestStateDamagedDuringTheRun(t *testing.T) {
 	s := subjects[0]
 	dir := t.TempDir()
 	state, report := filepath.Join(dir, "state.db"), filepath.Join(dir, "report.json")
-	var target string
 	srv := s.serve(t, providers.SandboxOptions{}, countRequests(5, func() {
 		files, _ := filepath.Glob(filepath.Join(state+".d", s.name+"-*.db"))
-		if len(files) == 1 {
-			target = files[0]
-			os.Truncate(target, 8192)
+		for _, f := range files {
+			os.Truncate(f, 8192)
 		}
 	}))
 	code, stdout, stderr := cli(t, srv.sb.Credentials(), s.args(srv, s.file(t, 300, nil, nil), state, report, "--batch-size", "10", "--workers", "1")...)
-	if target == "" || code != exitFatal || !strings.Contains(stderr, "the state file "+target+" is damaged (") || !strings.Contains(stderr, "the run was stopped") {
+	target := targetFile(t, state)
+	if code != exitFatal || !strings.Contains(stderr, "the state file "+target+" is damaged (") || !strings.Contains(stderr, "the run was stopped") {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	rep := readReport(t, report)
