@@ -252,23 +252,9 @@ func (s *pgStore) Lookup(keys []uint64, out []Record) error {
 	rows, err := s.pool.Query(ctx, `SELECT k.number, n.kind, n.fingerprint, n.id, n.reason FROM unnest($4::bigint[]) AS k(number)
 		CROSS JOIN LATERAL (SELECT kind, fingerprint, id, reason FROM contactsync_numbers
 			WHERE provider = $1 AND account = $2 AND list = $3 AND number = k.number) AS n`, s.t.Provider, s.t.Account, s.t.List, nums)
-	if err != nil {
-		return s.fail("reading", err)
-	}
-	defer rows.Close()
 	got := make(map[uint64]Record, len(keys))
-	for rows.Next() {
-		var n, fp int64
-		var kind int16
-		var r Record
-		if err := rows.Scan(&n, &kind, &fp, &r.ID, &r.Reason); err != nil {
-			return s.fail("reading", err)
-		}
-		r.Kind, r.Fingerprint = Kind(kind), uint64(fp)
-		got[uint64(n)] = r
-	}
-	if err := rows.Err(); err != nil {
-		return s.fail("reading", err)
+	if err := s.scanRecords(rows, err, func(n uint64, r Record) { got[n] = r }); err != nil {
+		return err
 	}
 	for i, k := range keys {
 		out[i] = got[k] // a number twice among keys gets its record twice
@@ -383,8 +369,14 @@ func (s *pgStore) Sent(fn func(key uint64, r Record)) error {
 	rows, err := s.pool.Query(ctx, `SELECT number, kind, fingerprint, id, reason FROM contactsync_numbers
 		WHERE provider = $1 AND account = $2 AND list = $3 AND kind IN ($4, $5) ORDER BY number`,
 		s.t.Provider, s.t.Account, s.t.List, int16(Added), int16(Updated))
-	if err != nil {
-		return s.fail("reading", err)
+	return s.scanRecords(rows, err, fn)
+}
+
+// scanRecords calls fn with each (number, kind, fingerprint, id, reason)
+// row of a query, whose error is queryErr.
+func (s *pgStore) scanRecords(rows pgx.Rows, queryErr error, fn func(n uint64, r Record)) error {
+	if queryErr != nil {
+		return s.fail("reading", queryErr)
 	}
 	defer rows.Close()
 	for rows.Next() {
