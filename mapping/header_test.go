@@ -72,6 +72,11 @@ func TestClassify(t *testing.T) {
 		// birthdays
 		"Date Anniversaire": {field: FieldBirthday}, "Date de naissance": {field: FieldBirthday}, "Birth Day": {}, "Birth Year": {},
 		"Lieu de naissance": {}, "Fecha de nacimiento": {field: FieldBirthday},
+		// CRM exports seen since: Salesforce's API names, Pipedrive's, Mexican and Spanish surnames
+		"MobilePhone ": phone(KindMobile), "HomePhone": phone(KindLandline), "AssistantPhone": phone(KindNever),
+		"Person - Phone - Mobile": phone(KindMobile), "Person - Email - Work": {field: FieldEmail},
+		"Apellido paterno": {field: FieldLastName}, "Apellido materno": {field: FieldLastName},
+		"Primer apellido": {field: FieldLastName}, "Segundo apellido": {},
 		// what must not be taken for a phone, an e-mail or a name
 		"Account Number": {}, "Numéro client": {}, "N° adhérent": {}, "Phone Type": {FieldPhone, KindUnknown, true},
 		"Mobile Carrier": {}, "Phone verified": {}, "SMS opt-in": {}, "Email Opt Out": {}, "Email Domain": {},

@@ -200,7 +200,7 @@ func headerOffset(sample []byte, comma byte) int {
 		if len(text) == 0 || len(bytes.Trim(text, " \t\r\n"+string(comma))) == 0 {
 			continue // blank
 		}
-		recs = append(recs, newHeaderCandidate(commas+1, (&Reader{comma: rune(comma)}).Cells(string(text))))
+		recs = append(recs, newHeaderCandidate(commas+1, splitCells(string(text), rune(comma))))
 		lines = append(lines, start)
 	}
 	if len(recs) < 2 {
@@ -352,15 +352,18 @@ func (r *Reader) read() (Row, error) {
 }
 
 // Cells splits a row's text into its cells, as well as a broken row allows.
-func (r *Reader) Cells(text string) []string {
+func (r *Reader) Cells(text string) []string { return splitCells(text, r.comma) }
+
+// splitCells splits a record's text into its cells, leniently.
+func splitCells(text string, comma rune) []string {
 	cr := csv.NewReader(strings.NewReader(text))
-	cr.Comma = r.comma
+	cr.Comma = comma
 	cr.LazyQuotes = true
 	cr.FieldsPerRecord = -1
 	if rec, err := cr.Read(); err == nil {
 		return rec
 	}
-	return strings.Split(strings.TrimRight(text, "\r\n"), string(r.comma))
+	return strings.Split(strings.TrimRight(text, "\r\n"), string(comma))
 }
 
 // cleanHeader strips what spreadsheets leave around a column name: a BOM,
