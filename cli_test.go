@@ -407,7 +407,7 @@ func TestPathMessages(t *testing.T) {
 		{"a workbook as --state", append([]string{"import", "samples/contacts.csv", "--state", "samples/contacts.xlsx"}, base...),
 			"is not a state file (it holds a workbook or a zip archive)"},
 		{"a directory as --state", append([]string{"import", "samples/contacts.csv", "--state", dir}, base...),
-			"--state " + dir + " is a directory: name a file in it, such as --state " + filepath.Join(dir, "state.db")},
+			"--state " + dir + " is a directory: name the state in it, such as --state " + filepath.Join(dir, "state.db")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

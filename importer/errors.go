@@ -45,7 +45,7 @@ type interruptedError struct{ msg string }
 func (e *interruptedError) Error() string        { return e.msg }
 func (e *interruptedError) Is(target error) bool { return target == ErrInterrupted }
 
-// StateError stopped the run: the state file could not be read or written,
+// StateError stopped the run: the state could not be read or written,
 // and carrying on would send rows again or forget what was sent (exit code 3).
 type StateError struct{ Err error }
 

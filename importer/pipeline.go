@@ -393,7 +393,7 @@ func (r *run) planDeletes(seen *keySet, b *batcher) []event {
 		}
 	}
 	if err != nil {
-		r.halt(reasonAborted, &StateError{Err: fmt.Errorf("reading the state file: %w", err)})
+		r.halt(reasonAborted, &StateError{Err: fmt.Errorf("reading the state: %w", err)})
 		return nil
 	}
 	limit, err := deleteLimit(r.opts.MaxDelete, sent)
@@ -524,7 +524,7 @@ func (r *run) previous(c *chunk) []state.Record {
 	prev := make([]state.Record, len(c.rows))
 	err := r.state.Lookup(chunkKeys(c), prev)
 	if err != nil {
-		r.halt(reasonAborted, &StateError{Err: fmt.Errorf("reading the state file: %w", err)})
+		r.halt(reasonAborted, &StateError{Err: fmt.Errorf("reading the state: %w", err)})
 		return nil
 	}
 	return prev
@@ -539,7 +539,7 @@ func (r *run) knownLabels(c *chunk) []string {
 	known := make([]string, len(c.rows))
 	err := r.state.Labels(chunkKeys(c), known)
 	if err != nil {
-		r.halt(reasonAborted, &StateError{Err: fmt.Errorf("reading the state file: %w", err)})
+		r.halt(reasonAborted, &StateError{Err: fmt.Errorf("reading the state: %w", err)})
 		return nil
 	}
 	return known

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"contactsync/mapping"
 	"contactsync/state"
@@ -21,7 +20,9 @@ import (
 // run before anything is sent.
 func (r *run) openState(account string) error {
 	t := state.Target{Provider: r.name, Account: account, List: r.opts.List}
-	owner := fmt.Sprintf("process %d, %s", os.Getpid(), strings.Join(os.Args, " "))
+	// Not the command line: it may hold a database URL with its password,
+	// or a sheet's URL with its token, and the owner is shown to other runs.
+	owner := fmt.Sprintf("process %d, contactsync import into %s list %s", os.Getpid(), r.name, r.opts.List)
 	s, err := state.Open(r.opts.StateFile, t, state.Options{ReadOnly: r.opts.DryRun, Owner: owner, Logger: r.opts.Logger,
 		Password: r.opts.StatePassword})
 	var de *state.DamagedStateError

@@ -10,11 +10,12 @@ import (
 )
 
 // checkStatePath refuses a --state that names something other than a
-// state file: a directory, or a file that is plainly not one (text such as
-// a CSV file, a workbook, a compressed file), as when FILE and --state were
+// state: a directory, or a file that is plainly not one (text such as a CSV
+// file, a workbook, a compressed file), as when FILE and --state were
 // swapped; the state's own checks would call it damaged and say to move it
-// aside, which renames the user's input. Any other file is left to them. A
-// path that does not exist yet is a new state file.
+// aside, which renames the user's input. Any other file (the state file of
+// an older contactsync, read once to carry it over) is left to them. A path
+// that does not exist yet is a new state: its files go in PATH.d/.
 func checkStatePath(path string) error {
 	info, err := os.Stat(path)
 	switch {
@@ -23,7 +24,7 @@ func checkStatePath(path string) error {
 	case err != nil:
 		return usagef("--state %s cannot be read: %v; check its permissions, or pass another --state", path, err)
 	case info.IsDir():
-		return usagef("--state %s is a directory: name a file in it, such as --state %s (it is created if missing)", path, filepath.Join(path, "state.db"))
+		return usagef("--state %s is a directory: name the state in it, such as --state %s (its files then go in %s.d/)", path, filepath.Join(path, "state.db"), filepath.Join(path, "state.db"))
 	case info.Size() == 0:
 		return nil
 	}

@@ -55,8 +55,11 @@ type boltStore struct {
 	// runs on the account's other lists use it too.
 	accounts   string
 	accountsMu sync.Mutex
-	readOnly   bool
-	empty      bool // read-only, and there is no file: nothing to read
+	// legacyLabels are the labels a dry run read from an older
+	// contactsync's file, not carried over yet.
+	legacyLabels map[uint64]string
+	readOnly     bool
+	empty        bool // read-only, and there is no file: nothing to read
 }
 
 // Names of the buckets of a target's file, and of an account's.
@@ -71,9 +74,16 @@ var (
 
 // targetFile and accountFile are where a target's and an account's state
 // live, for --state FILE.
+// A target's file is named by its list and its account, so that the files
+// of one list are found without opening the others (which other runs hold).
 func targetFile(where string, t Target) string {
-	sum := sha256.Sum256([]byte(t.Account + "\x00" + t.List))
-	return filepath.Join(where+".d", safeName(t.Provider)+"-"+hex.EncodeToString(sum[:6])+".db")
+	acct := sha256.Sum256([]byte(t.Account))
+	return filepath.Join(where+".d", listPrefix(t.Provider, t.List)+hex.EncodeToString(acct[:6])+".db")
+}
+
+func listPrefix(provider, list string) string {
+	sum := sha256.Sum256([]byte(list))
+	return safeName(provider) + "-" + hex.EncodeToString(sum[:6]) + "-"
 }
 
 func accountFile(where string, t Target) string {
@@ -92,31 +102,23 @@ func safeName(s string) string {
 
 func openBolt(where string, t Target, o Options) (Store, error) {
 	path := targetFile(where, t)
-	if o.ReadOnly {
-		// A dry run before the target was carried over reads the older
-		// file as the real run would carry it over.
-		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			if info, err := os.Stat(where); err == nil && info.Mode().IsRegular() {
-				s, err := openTarget(where, t, o)
-				if err != nil {
-					return nil, err
-				}
-				name := t.Provider + "\x00" + t.Account + "\x00" + t.List
-				s.bucket, s.journal = []byte(name), []byte(name+"\x00journal")
-				s.overlay = nil
-				if err := s.readJournal(); err != nil {
-					return nil, errors.Join(err, s.release())
-				}
-				s.accounts = ""
-				return s, nil
-			}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		// Not carried over yet from an older contactsync's file, if any: a
+		// dry run reads what the real run will carry over.
+		old, err := readLegacy(where, t)
+		if err != nil {
+			return nil, err
 		}
-	} else {
+		if old != nil && o.ReadOnly {
+			return old.store(), nil
+		}
+		if old != nil {
+			return carryOver(where, path, t, o, old)
+		}
+	}
+	if !o.ReadOnly {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, fmt.Errorf("creating the state directory: %w", err)
-		}
-		if err := carryOver(where, path, t, o); err != nil {
-			return nil, err
 		}
 	}
 	s, err := openTarget(path, t, o)
@@ -124,6 +126,9 @@ func openBolt(where string, t Target, o Options) (Store, error) {
 		return nil, err
 	}
 	s.accounts = accountFile(where, t)
+	if err := s.checkAccount(); err != nil {
+		return nil, errors.Join(err, s.release())
+	}
 	return s, nil
 }
 
@@ -140,7 +145,7 @@ func openTarget(path string, t Target, o Options) (*boltStore, error) {
 		}
 	}
 	var err error
-	s.db, s.file, err = openFile(path, o.ReadOnly)
+	s.db, s.file, err = openFile(path, o.ReadOnly, stateLockTimeout)
 	if errors.Is(err, boltErrors.ErrTimeout) {
 		return nil, &LockedError{Target: t, Where: "the state file " + path, Owner: stateOwner(path)}
 	}
@@ -197,7 +202,7 @@ func openTarget(path string, t Target, o Options) (*boltStore, error) {
 // openFile opens the bbolt file at path once checkStateFile found nothing
 // wrong with it, under the lock (shared when read-only). It returns the file
 // bbolt opened as well.
-func openFile(path string, readOnly bool) (*bolt.DB, *os.File, error) {
+func openFile(path string, readOnly bool, timeout time.Duration) (*bolt.DB, *os.File, error) {
 	_, err := os.Stat(path)
 	existed := err == nil
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -209,13 +214,16 @@ func openFile(path string, readOnly bool) (*bolt.DB, *os.File, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := lockFile(f, !readOnly, stateLockTimeout); err != nil {
+		if err := lockFile(f, !readOnly, timeout); err != nil {
 			f.Close()
 			return nil, err
 		}
-		if err := checkFile(f, existed); err != nil {
-			f.Close()
-			return nil, err
+		if !verified(f) {
+			if err := checkFile(f, existed); err != nil {
+				f.Close()
+				return nil, err
+			}
+			remember(f)
 		}
 		file = f
 		return f, nil
@@ -223,7 +231,7 @@ func openFile(path string, readOnly bool) (*bolt.DB, *os.File, error) {
 	var db *bolt.DB
 	err = protect(func() error {
 		var err error
-		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: stateLockTimeout, OpenFile: openFile, ReadOnly: readOnly})
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, OpenFile: openFile, ReadOnly: readOnly})
 		return err
 	})
 	var d *damaged
@@ -239,6 +247,38 @@ func openFile(path string, readOnly bool) (*bolt.DB, *os.File, error) {
 		return nil, nil, fmt.Errorf("opening the state file %s: %w", path, err)
 	}
 	return db, file, nil
+}
+
+// checked remembers, per file, the file as it was when the check last
+// passed or this process last wrote it: an account's labels file is opened
+// for every transaction, and walking it whole each time cost more than the
+// transaction (23 ms for 400k numbers).
+var checked sync.Map // path → fileStamp
+
+type fileStamp struct {
+	size, mtime int64
+	ino         uint64
+}
+
+func stampOf(info os.FileInfo) fileStamp {
+	return fileStamp{size: info.Size(), mtime: info.ModTime().UnixNano(), ino: inodeOf(info)}
+}
+
+// verified reports whether f is as it was when last checked or written here.
+func verified(f *os.File) bool {
+	info, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	was, ok := checked.Load(f.Name())
+	return ok && was.(fileStamp) == stampOf(info) && info.Size() > 0
+}
+
+// remember notes f as checked (or as this process left it).
+func remember(f *os.File) {
+	if info, err := f.Stat(); err == nil {
+		checked.Store(f.Name(), stampOf(info))
+	}
 }
 
 // checkFile checks an open state file. An empty file is one bbolt is about
@@ -288,9 +328,18 @@ func stateOwner(path string) string {
 type DamagedStateError struct {
 	Path    string
 	Problem string
+	// Labels says it is an account's labels file, whose loss costs more
+	// than a resend.
+	Labels bool
 }
 
 func (e *DamagedStateError) Error() string {
+	if e.Labels {
+		return fmt.Sprintf("the labels file %s is damaged (%s); move it aside (mv %s %s.damaged) and run again: "+
+			"contactsync then no longer knows the labels it gave this account's contacts on other lists, and the edits of "+
+			"the next runs keep only each run's own labels (a label given on another list must be given again by a run into it)",
+			e.Path, e.Problem, e.Path, e.Path)
+	}
 	return fmt.Sprintf("the state file %s is damaged (%s); move it aside (mv %s %s.damaged) and run again: "+
 		"that run sends every row again, which is harmless (contacts the provider already holds are updated)",
 		e.Path, e.Problem, e.Path, e.Path)
@@ -477,6 +526,11 @@ const foldChunk = 20_000
 func (s *boltStore) Lookup(keys []uint64, out []Record) error {
 	clear(out)
 	if s.empty {
+		for i, key := range keys {
+			if w, ok := s.overlay[key]; ok && !w.Delete {
+				out[i] = w.Record
+			}
+		}
 		return nil
 	}
 	return s.view(func(tx *bolt.Tx) error {
@@ -533,41 +587,40 @@ func (s *boltStore) Commit(writes []Write, labels []LabelWrite) error {
 	return nil
 }
 
+// Sent calls fn for the numbers of the tree in key order; in a read-only
+// state, then for those a killed run's journal adds, in key order too.
 func (s *boltStore) Sent(fn func(key uint64, r Record)) error {
-	if s.empty {
-		return nil
-	}
-	var sent []uint64
-	err := s.view(func(tx *bolt.Tx) error {
-		b := tx.Bucket(s.bucket)
-		if b == nil {
-			return nil
-		}
-		return b.ForEach(func(k, v []byte) error {
-			key := binary.BigEndian.Uint64(k)
-			if w, ok := s.overlay[key]; ok {
-				if !w.Delete && w.Record.Sent() {
-					fn(key, w.Record)
-				}
+	var inTree []uint64 // keys of the tree the journal overrides
+	if !s.empty {
+		err := s.view(func(tx *bolt.Tx) error {
+			b := tx.Bucket(s.bucket)
+			if b == nil {
 				return nil
 			}
-			if r, ok := decodeRecord(v); ok && r.Sent() && len(k) == 8 {
-				fn(key, r)
-				sent = append(sent, key)
-			}
-			return nil
+			return b.ForEach(func(k, v []byte) error {
+				if len(k) != 8 {
+					return nil
+				}
+				key := binary.BigEndian.Uint64(k)
+				r, ok := decodeRecord(v)
+				if w, over := s.overlay[key]; over {
+					inTree = append(inTree, key)
+					r, ok = w.Record, !w.Delete
+				}
+				if ok && r.Sent() {
+					fn(key, r)
+				}
+				return nil
+			})
 		})
-	})
-	if err != nil || len(s.overlay) == 0 {
-		return err
+		if err != nil {
+			return err
+		}
 	}
-	// What the journal holds and the tree does not yet, in key order too.
 	var extra []uint64
 	for k, w := range s.overlay {
-		if !w.Delete && w.Record.Sent() {
-			if _, found := slices.BinarySearch(sent, k); !found {
-				extra = append(extra, k)
-			}
+		if _, found := slices.BinarySearch(inTree, k); !found && !w.Delete && w.Record.Sent() {
+			extra = append(extra, k)
 		}
 	}
 	slices.Sort(extra)
@@ -587,7 +640,14 @@ func (s *boltStore) withAccount(write bool, fn func(b *bolt.Bucket) error) error
 			return nil
 		}
 	}
-	db, file, err := openAccount(s.accounts, !write)
+	db, file, err := openFile(s.accounts, !write, accountLockTimeout)
+	if errors.Is(err, boltErrors.ErrTimeout) {
+		err = fmt.Errorf("the labels file %s stayed in use by another run (%s)", s.accounts, stateOwner(s.accounts))
+	}
+	var de *DamagedStateError
+	if errors.As(err, &de) {
+		de.Labels = true
+	}
 	if err != nil {
 		return err
 	}
@@ -604,26 +664,29 @@ func (s *boltStore) withAccount(write bool, fn func(b *bolt.Bucket) error) error
 		}
 		return db.View(func(tx *bolt.Tx) error { return fn(tx.Bucket(labelsBucket)) })
 	})
+	if errors.As(err, &de) {
+		de.Labels = true
+	}
+	if write && err == nil {
+		remember(file) // what this process wrote needs no check
+	}
 	return errors.Join(err, other.release())
 }
 
-// openAccount opens an account's labels file, waiting for the run that
-// holds it for a transaction.
-func openAccount(path string, readOnly bool) (*bolt.DB, *os.File, error) {
-	deadline := time.Now().Add(accountLockTimeout)
-	for {
-		db, file, err := openFile(path, readOnly)
-		if !errors.Is(err, boltErrors.ErrTimeout) || time.Now().After(deadline) {
-			if errors.Is(err, boltErrors.ErrTimeout) {
-				err = fmt.Errorf("the labels file %s stayed in use by another run (%s)", path, stateOwner(path))
-			}
-			return db, file, err
-		}
-	}
+// checkAccount checks the account's labels file at open, so that a damaged
+// one stops the run before anything is sent.
+func (s *boltStore) checkAccount() error {
+	return s.withAccount(false, func(*bolt.Bucket) error { return nil })
 }
 
 func (s *boltStore) Labels(keys []uint64, out []string) error {
 	clear(out)
+	if s.legacyLabels != nil {
+		for i, key := range keys {
+			out[i] = s.legacyLabels[key]
+		}
+		return nil
+	}
 	if s.accounts == "" {
 		return nil
 	}
@@ -790,33 +853,34 @@ func decodeRecord(v []byte) (Record, bool) {
 	return r, true
 }
 
-// carryOver copies, the first time a target's file is made, what a state
-// file of an older contactsync held of the target: its records (with its
-// journal folded in), its downloads, and its account's labels. The old file
-// is only read.
-func carryOver(legacy, path string, t Target, o Options) error {
-	// legacy is --state FILE itself, which an older contactsync wrote.
-	if _, err := os.Stat(path); err == nil {
-		return nil // carried over already, or never needed
-	}
-	info, err := os.Stat(legacy)
+// legacy is what a state file of an older contactsync, which held every
+// target, holds of one target: its records with its journal folded in, its
+// downloads, and its account's labels.
+type legacy struct {
+	records   []Write // key order, the last write of each number
+	downloads [][2][]byte
+	labels    []LabelWrite
+}
+
+// readLegacy reads the older file --state FILE itself is, if it is one and
+// holds anything of the target; nil otherwise. The file is only read.
+func readLegacy(where string, t Target) (*legacy, error) {
+	info, err := os.Stat(where)
 	if err != nil || !info.Mode().IsRegular() {
-		return nil // no older state file
+		return nil, nil // no older state file
 	}
-	old, err := openTarget(legacy, t, Options{ReadOnly: true})
+	old, err := openTarget(where, t, Options{ReadOnly: true})
 	if err != nil {
-		return fmt.Errorf("reading the state of an older contactsync in %s: %w", legacy, err)
+		return nil, fmt.Errorf("reading the state of an older contactsync in %s: %w", where, err)
 	}
 	defer old.release()
 	name := t.Provider + "\x00" + t.Account + "\x00" + t.List
-	var records []Write
-	var downloads [][2][]byte
-	var labels []LabelWrite
+	l := &legacy{}
 	err = old.view(func(tx *bolt.Tx) error {
 		if b := tx.Bucket([]byte(name)); b != nil {
 			if err := b.ForEach(func(k, v []byte) error {
 				if r, ok := decodeRecord(v); ok && len(k) == 8 {
-					records = append(records, Write{Key: binary.BigEndian.Uint64(k), Record: r})
+					l.records = append(l.records, Write{Key: binary.BigEndian.Uint64(k), Record: r})
 				}
 				return nil
 			}); err != nil {
@@ -826,7 +890,7 @@ func carryOver(legacy, path string, t Target, o Options) error {
 		if j := tx.Bucket([]byte(name + "\x00journal")); j != nil {
 			if err := j.ForEach(func(_, v []byte) error {
 				var err error
-				records, err = decodeWrites(records, v)
+				l.records, err = decodeWrites(l.records, v)
 				return err
 			}); err != nil {
 				return err
@@ -836,13 +900,13 @@ func carryOver(legacy, path string, t Target, o Options) error {
 			prefix := []byte(name + "\x00")
 			c := b.Cursor()
 			for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-				downloads = append(downloads, [2][]byte{bytes.Clone(k[len(prefix):]), bytes.Clone(v)})
+				l.downloads = append(l.downloads, [2][]byte{bytes.Clone(k[len(prefix):]), bytes.Clone(v)})
 			}
 		}
 		if b := tx.Bucket([]byte(t.Provider + "\x00" + t.Account + "\x00\x00labels")); b != nil {
 			return b.ForEach(func(k, v []byte) error {
 				if len(k) == 8 {
-					labels = append(labels, LabelWrite{Key: binary.BigEndian.Uint64(k), Labels: string(v)})
+					l.labels = append(l.labels, LabelWrite{Key: binary.BigEndian.Uint64(k), Labels: string(v)})
 				}
 				return nil
 			})
@@ -850,48 +914,78 @@ func carryOver(legacy, path string, t Target, o Options) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("reading the state of an older contactsync in %s: %w", legacy, err)
+		return nil, fmt.Errorf("reading the state of an older contactsync in %s: %w", where, err)
 	}
-	if len(records) == 0 && len(downloads) == 0 && len(labels) == 0 {
-		return nil
+	if len(l.records) == 0 && len(l.downloads) == 0 && len(l.labels) == 0 {
+		return nil, nil
+	}
+	// The tree first, then the journal in order: the last write wins.
+	slices.SortStableFunc(l.records, func(a, b Write) int { return cmp.Compare(a.Key, b.Key) })
+	l.records = lastBy(l.records, func(w Write) uint64 { return w.Key })
+	return l, nil
+}
+
+// store is the legacy target as a dry run reads it, from memory.
+func (l *legacy) store() *boltStore {
+	s := &boltStore{readOnly: true, empty: true, overlay: make(map[uint64]Write, len(l.records)), legacyLabels: map[uint64]string{}}
+	for _, w := range l.records {
+		s.overlay[w.Key] = w
+	}
+	for _, w := range l.labels {
+		s.legacyLabels[w.Key] = w.Labels
+	}
+	return s
+}
+
+// carryOver makes the target's file from what the older file held of it,
+// and returns it open.
+func carryOver(where, path string, t Target, o Options, old *legacy) (Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("creating the state directory: %w", err)
 	}
 	s, err := openTarget(path, t, o)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	s.accounts = accountFile(legacy, t)
-	if len(labels) > 0 {
+	s.accounts = accountFile(where, t)
+	if len(old.labels) > 0 {
 		if _, err := os.Stat(s.accounts); errors.Is(err, fs.ErrNotExist) {
-			if err := s.writeLabels(labels); err != nil {
-				return errors.Join(err, s.release())
+			if err := s.writeLabels(old.labels); err != nil {
+				return nil, errors.Join(err, s.release())
 			}
 		}
+	}
+	if err := s.checkAccount(); err != nil {
+		return nil, errors.Join(err, s.release())
 	}
 	err = s.update(func(tx *bolt.Tx) error {
 		j := tx.Bucket(s.journal)
 		var k [8]byte
 		binary.BigEndian.PutUint64(k[:], 1)
-		if err := j.Put(k[:], encodeWrites(records)); err != nil {
+		if err := j.Put(k[:], encodeWrites(old.records)); err != nil {
 			return err
 		}
 		b, err := tx.CreateBucketIfNotExists(downloadsBucket)
 		if err != nil {
 			return err
 		}
-		for _, d := range downloads {
+		for _, d := range old.downloads {
 			if err := b.Put(d[0], d[1]); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+	if err == nil {
+		err = s.fold()
+	}
 	if err != nil {
-		return errors.Join(err, s.release())
+		return nil, errors.Join(err, s.release())
 	}
 	if o.Logger != nil {
-		o.Logger.Info("carried the state of an older contactsync over", "from", legacy, "to", path, "numbers", len(records))
+		o.Logger.Info("carried the state of an older contactsync over", "from", where, "to", path, "numbers", len(old.records))
 	}
-	return s.Close() // folds what was carried over
+	return s, nil
 }
 
 // boltAccounts lists the accounts whose state of the provider's list the
@@ -904,11 +998,8 @@ func boltAccounts(where, provider, list string) ([]string, error) {
 			found = append(found, a)
 		}
 	}
-	files, _ := filepath.Glob(filepath.Join(where+".d", safeName(provider)+"-*.db"))
+	files, _ := filepath.Glob(filepath.Join(where+".d", listPrefix(provider, list)+"*.db"))
 	for _, f := range files {
-		if strings.HasSuffix(f, ".labels.db") {
-			continue
-		}
 		s, err := openTarget(f, Target{Provider: provider}, Options{ReadOnly: true})
 		if err != nil {
 			return nil, err

@@ -3,6 +3,7 @@ package state
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -190,5 +191,39 @@ func TestCarryOverAnOlderStateFile(t *testing.T) {
 	accounts, err := Accounts(where, "amootsms", "other")
 	if err != nil || !slices.Equal(accounts, []string{"acct"}) {
 		t.Fatalf("accounts %q %v", accounts, err)
+	}
+}
+
+// A dry run without credentials lists the accounts of its list without
+// opening the files of other lists, which other runs hold.
+func TestAccountsBesideAnotherListsRun(t *testing.T) {
+	where := filepath.Join(t.TempDir(), "state.db")
+	other := mustOpen(t, where, Target{Provider: "octopush", Account: "acct", List: "b"}, Options{})
+	defer other.Close()
+	mine := mustOpen(t, where, Target{Provider: "octopush", Account: "acct", List: "a"}, Options{})
+	mine.Close()
+	if got, err := Accounts(where, "octopush", "a"); err != nil || !slices.Equal(got, []string{"acct"}) {
+		t.Fatalf("accounts %q %v", got, err)
+	}
+}
+
+// A damaged labels file stops the run at open, before anything is sent,
+// with what its loss costs.
+func TestDamagedLabelsFileRefusedAtOpen(t *testing.T) {
+	where := filepath.Join(t.TempDir(), "state.db")
+	tg := Target{Provider: "amootsms", Account: "acct", List: "a"}
+	s := mustOpen(t, where, tg, Options{})
+	if err := s.Commit(nil, []LabelWrite{{Key: 98912, Labels: "a"}}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	labels := accountFile(where, tg)
+	if err := os.Truncate(labels, 4096); err != nil {
+		t.Fatal(err)
+	}
+	checked.Delete(labels) // another process's view: nothing checked yet
+	var de *DamagedStateError
+	if _, err := Open(where, tg, Options{}); !errors.As(err, &de) || !de.Labels || !strings.Contains(err.Error(), "labels file") {
+		t.Fatalf("%v", err)
 	}
 }

@@ -14,3 +14,6 @@ func lockFile(*os.File, bool, time.Duration) error { return nil }
 
 // unlockFile does nothing either: closing the file releases bbolt's lock.
 func unlockFile(*os.File) error { return nil }
+
+// inodeOf is 0 here: size and time alone say the file changed.
+func inodeOf(os.FileInfo) uint64 { return 0 }

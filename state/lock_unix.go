@@ -39,3 +39,11 @@ func lockFile(f *os.File, exclusive bool, timeout time.Duration) error {
 func unlockFile(f *os.File) error {
 	return syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 }
+
+// inodeOf is the file's inode, part of what says it was not replaced.
+func inodeOf(info os.FileInfo) uint64 {
+	if st, ok := info.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Ino)
+	}
+	return 0
+}

@@ -8,7 +8,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -73,7 +73,8 @@ type pgStore struct {
 	t        Target
 	where    string // the URL without its password, for messages
 	pool     *pgxpool.Pool
-	lock     *pgx.Conn // holds the target's advisory lock; nil when read-only
+	lock     *pgx.Conn // holds the target's advisory lock, and writes; nil when read-only
+	lockMu   sync.Mutex
 	readOnly bool
 	empty    bool // read-only, and the schema does not exist: nothing to read
 	// written counts the numbers this run wrote, and analysed what it had
@@ -94,7 +95,7 @@ func openPostgres(where string, t Target, o Options) (Store, error) {
 	safe := redactURL(where)
 	cfg, err := pgxpool.ParseConfig(where)
 	if err != nil {
-		return nil, fmt.Errorf("the state %s is not a PostgreSQL URL: %s", safe, redactErr(err, where))
+		return nil, fmt.Errorf("the state %s is not a PostgreSQL URL: %w", safe, err) // pgx leaves the password out
 	}
 	if cfg.ConnConfig.Password == "" {
 		cfg.ConnConfig.Password = o.Password
@@ -139,18 +140,38 @@ func openPostgres(where string, t Target, o Options) (Store, error) {
 }
 
 // analyse refreshes the planner's statistics of the tables the lookups
-// read. It costs a sample of the table, a fraction of a second for millions
-// of numbers.
+// read, when more than a tenth of a table changed since they were taken (as
+// autovacuum would, but now). It costs a sample of the table, a fraction of
+// a second for millions of numbers.
 func (s *pgStore) analyse(ctx context.Context) error {
+	s.analysed = s.written
+	var stale bool
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(bool_or(n_mod_since_analyze > 1000 + n_live_tup / 10), false)
+		FROM pg_stat_user_tables WHERE relname IN ('contactsync_numbers', 'contactsync_labels')`).Scan(&stale)
+	if err != nil {
+		return s.fail("reading", err)
+	}
+	if !stale {
+		return nil
+	}
 	if _, err := s.pool.Exec(ctx, `ANALYZE contactsync_numbers, contactsync_labels`); err != nil {
 		return s.fail("analysing", err)
 	}
-	s.analysed = s.written
 	return nil
 }
 
-// migrate creates the schema on first use, or upgrades it.
+// migrate creates the schema on first use, or upgrades it. A database at
+// this version is only read: a user without CREATE rights runs once the
+// tables exist.
 func (s *pgStore) migrate(ctx context.Context) error {
+	var current int
+	err := s.pool.QueryRow(ctx, `SELECT version FROM contactsync_schema`).Scan(&current)
+	switch {
+	case err == nil && current == schemaVersion:
+		return nil
+	case err == nil && current > schemaVersion:
+		return fmt.Errorf("the state %s was written by a newer contactsync (schema version %d; this one knows %d): upgrade contactsync", s.where, current, schemaVersion)
+	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return s.fail("writing", err)
@@ -271,7 +292,12 @@ func (s *pgStore) Commit(writes []Write, labels []LabelWrite) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
-	tx, err := s.pool.Begin(ctx)
+	// On the session that holds the target's lock: were that session lost
+	// (the server restarted, a network cut), another run could take the
+	// target, and this one must stop writing rather than write beside it.
+	s.lockMu.Lock()
+	defer s.lockMu.Unlock()
+	tx, err := s.lock.Begin(ctx)
 	if err != nil {
 		return s.fail("writing", err)
 	}
@@ -282,7 +308,7 @@ func (s *pgStore) Commit(writes []Write, labels []LabelWrite) error {
 	// A number written twice in one commit keeps its last write: one
 	// statement cannot change a row twice.
 	var put, del []Write
-	for _, w := range lastWrites(writes) {
+	for _, w := range lastBy(writes, func(w Write) uint64 { return w.Key }) {
 		if w.Delete {
 			del = append(del, w)
 		} else {
@@ -326,21 +352,13 @@ func (s *pgStore) Commit(writes []Write, labels []LabelWrite) error {
 }
 
 func (s *pgStore) commitLabels(ctx context.Context, tx pgx.Tx, labels []LabelWrite) error {
-	last := map[uint64]string{}
-	order := make([]uint64, 0, len(labels))
-	for _, l := range labels {
-		if _, seen := last[l.Key]; !seen {
-			order = append(order, l.Key)
-		}
-		last[l.Key] = l.Labels
-	}
 	var forget, keep []int64
 	var values []string
-	for _, k := range order {
-		if last[k] == "" {
-			forget = append(forget, int64(k))
+	for _, l := range lastBy(labels, func(l LabelWrite) uint64 { return l.Key }) {
+		if l.Labels == "" {
+			forget = append(forget, int64(l.Key))
 		} else {
-			keep, values = append(keep, int64(k)), append(values, last[k])
+			keep, values = append(keep, int64(l.Key)), append(values, l.Labels)
 		}
 	}
 	if len(forget) > 0 {
@@ -459,16 +477,18 @@ func (s *pgStore) SetDownload(url string, d *Download) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
+	s.lockMu.Lock()
+	defer s.lockMu.Unlock()
 	var err error
 	if d == nil {
-		_, err = s.pool.Exec(ctx, `DELETE FROM contactsync_downloads WHERE provider = $1 AND account = $2 AND list = $3 AND url_digest = $4`,
+		_, err = s.lock.Exec(ctx, `DELETE FROM contactsync_downloads WHERE provider = $1 AND account = $2 AND list = $3 AND url_digest = $4`,
 			s.t.Provider, s.t.Account, s.t.List, urlDigest(url))
 	} else {
 		var raw []byte
 		if raw, err = json.Marshal(d); err != nil {
 			return err
 		}
-		_, err = s.pool.Exec(ctx, `INSERT INTO contactsync_downloads (provider, account, list, url_digest, download) VALUES ($1, $2, $3, $4, $5)
+		_, err = s.lock.Exec(ctx, `INSERT INTO contactsync_downloads (provider, account, list, url_digest, download) VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (provider, account, list, url_digest) DO UPDATE SET download = excluded.download`,
 			s.t.Provider, s.t.Account, s.t.List, urlDigest(url), raw)
 	}
@@ -503,16 +523,16 @@ func (s *pgStore) fail(doing string, err error) error {
 	return fmt.Errorf("%s the state %s: %w", doing, s.where, err)
 }
 
-// lastWrites keeps the last write of each number, in order of first write.
-func lastWrites(writes []Write) []Write {
+// lastBy keeps the last write of each number, in order of first write.
+func lastBy[T any](writes []T, key func(T) uint64) []T {
 	pos := make(map[uint64]int, len(writes))
-	out := make([]Write, 0, len(writes))
+	out := make([]T, 0, len(writes))
 	for _, w := range writes {
-		if i, ok := pos[w.Key]; ok {
+		if i, ok := pos[key(w)]; ok {
 			out[i] = w
 			continue
 		}
-		pos[w.Key] = len(out)
+		pos[key(w)] = len(out)
 		out = append(out, w)
 	}
 	return slices.Clip(out)
@@ -535,18 +555,6 @@ func redactURL(raw string) string {
 		u.RawQuery = q.Encode()
 	}
 	return u.String()
-}
-
-// redactErr words a parse error of the URL without the URL, which pgx may
-// quote whole.
-func redactErr(err error, raw string) string {
-	msg := err.Error()
-	if u, perr := url.Parse(raw); perr == nil && u.User != nil {
-		if p, has := u.User.Password(); has && p != "" {
-			msg = strings.ReplaceAll(msg, p, "xxxxx")
-		}
-	}
-	return msg
 }
 
 // pgAccounts lists the accounts whose state of the provider's list the

@@ -1,12 +1,15 @@
 package state
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"contactsync/internal/pgtest"
 )
@@ -164,9 +167,15 @@ func TestReadOnly(t *testing.T) {
 			t.Fatalf("%+v %v", got, err)
 		}
 		ro.Close()
-		if !IsPostgres(where) {
-			if _, err := os.Stat(where); !os.IsNotExist(err) {
-				t.Fatalf("a read-only open created %s: %v", where, err)
+		if IsPostgres(where) {
+			if created := tablesExist(t, where); created {
+				t.Fatal("a read-only open created the tables")
+			}
+		} else {
+			for _, p := range []string{where, where + ".d"} {
+				if _, err := os.Stat(p); !os.IsNotExist(err) {
+					t.Fatalf("a read-only open created %s: %v", p, err)
+				}
 			}
 		}
 		w := mustOpen(t, where, tg, Options{})
@@ -200,5 +209,70 @@ func TestPostgresPasswordNeverShown(t *testing.T) {
 		if err == nil || strings.Contains(err.Error(), "s3cr3t") {
 			t.Fatalf("%v", err)
 		}
+	}
+}
+
+// tablesExist says whether the database holds contactsync's tables.
+func tablesExist(t *testing.T, where string) bool {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), where)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var exists bool
+	if err := conn.QueryRow(context.Background(), `SELECT to_regclass('contactsync_numbers') IS NOT NULL`).Scan(&exists); err != nil {
+		t.Fatal(err)
+	}
+	return exists
+}
+
+// A run whose session with the database is lost (and with it the target's
+// lock) stops writing: another run may have taken the target.
+func TestPostgresLostLockStopsWrites(t *testing.T) {
+	where := pgtest.URL(t)
+	s := mustOpen(t, where, target(t, "a"), Options{Owner: "first"})
+	defer s.Close()
+	conn, err := pgx.Connect(context.Background(), where)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(context.Background(), `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND pid <> pg_backend_pid()`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit([]Write{{Key: 1, Record: Record{Kind: Added, Fingerprint: 1}}}, nil); err == nil {
+		t.Fatal("a run that lost its lock went on writing")
+	}
+}
+
+// Once the tables exist, a user without the right to create tables runs.
+func TestPostgresNeedsCreateOnlyOnce(t *testing.T) {
+	where := pgtest.URL(t)
+	mustOpen(t, where, target(t, "a"), Options{}).Close()
+	conn, err := pgx.Connect(context.Background(), where)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	for _, q := range []string{
+		`CREATE ROLE limited LOGIN`,
+		`REVOKE CREATE ON SCHEMA public FROM PUBLIC`,
+		`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO limited`,
+	} {
+		if _, err := conn.Exec(context.Background(), q); err != nil && !strings.Contains(err.Error(), "already exists") {
+			t.Fatal(err)
+		}
+	}
+	limited := strings.Replace(where, "postgres://postgres@", "postgres://limited@", 1)
+	s, err := Open(limited, target(t, "a"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit([]Write{{Key: 1, Record: Record{Kind: Added, Fingerprint: 1}}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
