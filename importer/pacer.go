@@ -128,19 +128,23 @@ func (p *pacer) wait(ctx context.Context) (time.Time, error) {
 // Network failures and 5xx say nothing about the pace.
 func (p *pacer) done(start time.Time, resp *http.Response, err error) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.inFlight--
 	p.wake()
-	if !p.adaptive || start.IsZero() || err != nil || resp == nil {
-		return
+	var change func() // logged once the lock is let go: a log line is I/O
+	if p.adaptive && !start.IsZero() && err == nil && resp != nil {
+		now := time.Now()
+		switch {
+		case resp.StatusCode == http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "":
+			change = p.slowDown(start, now)
+		case resp.StatusCode < 500:
+			p.acceptedPace(now) // drops what is older than paceWindow
+			p.accepted = append(p.accepted, now)
+			change = p.speedUp(now)
+		}
 	}
-	now := time.Now()
-	switch {
-	case resp.StatusCode == http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "":
-		p.slowDown(start, now)
-	case resp.StatusCode < 500:
-		p.accepted = append(p.accepted, now)
-		p.speedUp(now)
+	p.mu.Unlock()
+	if change != nil {
+		change()
 	}
 }
 
@@ -154,9 +158,9 @@ func (p *pacer) wake() {
 // old pace or just after the cut: their 429s say nothing about the new pace.
 // It cuts from the pace the provider accepted, not the pace asked for, so
 // that cuts do not compound below the provider's limit.
-func (p *pacer) slowDown(start, now time.Time) {
+func (p *pacer) slowDown(start, now time.Time) (log func()) {
 	if start.Before(p.lastCut.Add(paceGrace)) {
-		return
+		return nil
 	}
 	from := p.pace
 	if accepted := p.acceptedPace(now); accepted > 0 && accepted < from {
@@ -168,20 +172,23 @@ func (p *pacer) slowDown(start, now time.Time) {
 	p.lastCut, p.grown, p.logged = now, now, p.pace
 	p.cuts++
 	p.limiter.SetLimit(limitOf(p.pace))
-	p.logger.Warn("the provider asked to slow down: pace lowered", "requests_per_second", round2(p.pace), "in_flight", int(p.window))
+	pace, window := round2(p.pace), int(p.window)
+	return func() {
+		p.logger.Warn("the provider asked to slow down: pace lowered", "requests_per_second", pace, "in_flight", window)
+	}
 }
 
 // speedUp grows the pace by paceGrowth of itself per second since it last
 // grew, and the window by one per window's worth of successes, up to the
 // ceilings.
-func (p *pacer) speedUp(now time.Time) {
+func (p *pacer) speedUp(now time.Time) (log func()) {
 	if p.window < float64(p.maxWindow) {
 		p.window = min(float64(p.maxWindow), p.window+1/p.window)
 		p.wake()
 	}
 	if math.IsInf(p.pace, 1) || p.pace >= p.ceiling {
 		p.grown = now
-		return
+		return nil
 	}
 	growth := paceGrowth
 	if p.pace >= paceNear*p.limit {
@@ -194,14 +201,16 @@ func (p *pacer) speedUp(now time.Time) {
 		// the pace no longer limits.
 		p.pace = p.ceiling
 		p.limiter.SetLimit(limitOf(p.pace))
-		p.logger.Info("pace back to its ceiling", "requests_per_second", round2(p.pace))
-		return
+		pace := round2(p.pace)
+		return func() { p.logger.Info("pace back to its ceiling", "requests_per_second", pace) }
 	}
 	p.limiter.SetLimit(limitOf(p.pace))
 	if p.pace >= p.logged*paceLogStep {
 		p.logged = p.pace
-		p.logger.Info("pace raised", "requests_per_second", round2(p.pace))
+		pace := round2(p.pace)
+		return func() { p.logger.Info("pace raised", "requests_per_second", pace) }
 	}
+	return nil
 }
 
 // acceptedPace is the pace of the answers other than 429 within
