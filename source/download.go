@@ -59,7 +59,7 @@ type downloader struct {
 
 	resp   *http.Response // the answer being read
 	cancel context.CancelFunc
-	timer  *time.Timer // cancels the request when no byte came for timeout
+	timer  *time.Timer // cancels the request when the server is silent for timeout
 	idle   atomic.Bool // the timer fired
 	first  *http.Response
 	read   int64     // bytes read so far
@@ -131,8 +131,8 @@ func (d *downloader) validators() Validators {
 	return Validators{ETag: d.first.Header.Get("ETag"), LastModified: d.first.Header.Get("Last-Modified")}
 }
 
-// get sends a GET with the given headers, and arms the timer that cancels
-// it when no answer, then no byte of the body, comes within the timeout.
+// get sends a GET with the given headers, under the timer that cancels it
+// when no answer comes within the timeout.
 func (d *downloader) get(h http.Header) (*http.Response, error) {
 	d.close()
 	ctx, cancel := context.WithCancel(d.ctx)
@@ -153,6 +153,7 @@ func (d *downloader) get(h http.Header) (*http.Response, error) {
 		d.close()
 		return nil, d.failure(err)
 	}
+	d.timer.Stop() // armed again by each read of the body
 	d.resp = resp
 	return resp, nil
 }
@@ -240,16 +241,18 @@ func (d *downloader) Read(p []byte) (int, error) {
 	}
 }
 
-// body returns the answer's body, each read of which puts off the timeout.
+// body returns the answer's body, each read of which must get a byte within
+// the timeout. The timer runs only while a read waits on the server: the
+// time the import takes between reads (a slow provider holds the reader
+// back) is not the server's silence.
 func (d *downloader) body() io.Reader { return bodyReader{d} }
 
 type bodyReader struct{ d *downloader }
 
 func (b bodyReader) Read(p []byte) (int, error) {
+	b.d.timer.Reset(b.d.timeout)
 	n, err := b.d.resp.Body.Read(p)
-	if n > 0 {
-		b.d.timer.Reset(b.d.timeout)
-	}
+	b.d.timer.Stop()
 	return n, err
 }
 
@@ -385,8 +388,10 @@ func (d *downloader) checkRedirect(req *http.Request, via []*http.Request) error
 		return &redirectError{fmt.Sprintf("%s redirected from https to http, where the file would travel in clear: refused; pass the final URL if you trust it", d.name)}
 	}
 	if req.URL.Host != d.url.Host {
+		// Referer would carry the URL, query tokens included, to that host.
 		req.Header.Del("Authorization")
 		req.Header.Del("Cookie")
+		req.Header.Del("Referer")
 		return nil
 	}
 	if u := d.url.User; u != nil {

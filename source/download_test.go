@@ -101,6 +101,23 @@ func readAll(t *testing.T, src *Source) string {
 	return string(text)
 }
 
+// openServed serves h and opens its URL with o, under a policy of three
+// tries when o has none; the server and the download end with the test.
+func openServed(t *testing.T, h http.Handler, o Options) *Source {
+	t.Helper()
+	ts := httptest.NewServer(h)
+	t.Cleanup(ts.Close)
+	if o.Retry == nil {
+		o.Retry = (&retries{n: 3}).do
+	}
+	src, err := Open(context.Background(), ts.URL, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	return src
+}
+
 // A rerun sends what the last download's answer carried, and a 304 is
 // ErrNotModified.
 func TestDownloadConditional(t *testing.T) {
@@ -227,13 +244,7 @@ func TestDownloadResumes(t *testing.T) {
 	half := len(bigCSV) / 2
 	t.Run("with Range, when the server names the version", func(t *testing.T) {
 		srv := &sheetServer{etag: true, before: cutAfter(half, true)}
-		ts := httptest.NewServer(srv)
-		defer ts.Close()
-		src, err := Open(context.Background(), ts.URL, Options{Retry: (&retries{n: 3}).do})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer src.Close()
+		src := openServed(t, srv, Options{})
 		if readAll(t, src) != bigCSV {
 			t.Fatal("the text read is not the file")
 		}
@@ -243,13 +254,7 @@ func TestDownloadResumes(t *testing.T) {
 	})
 	t.Run("from the start, when it does not: the start must be the same", func(t *testing.T) {
 		srv := &sheetServer{before: cutAfter(half, false)}
-		ts := httptest.NewServer(srv)
-		defer ts.Close()
-		src, err := Open(context.Background(), ts.URL, Options{Retry: (&retries{n: 3}).do})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer src.Close()
+		src := openServed(t, srv, Options{})
 		if readAll(t, src) != bigCSV {
 			t.Fatal("the text read is not the file")
 		}
@@ -265,13 +270,7 @@ func TestDownloadResumes(t *testing.T) {
 			io.WriteString(w, strings.Replace(bigCSV, "Name1,", "Other,", 1))
 			return true
 		}}
-		ts := httptest.NewServer(srv)
-		defer ts.Close()
-		src, err := Open(context.Background(), ts.URL, Options{Retry: (&retries{n: 3}).do})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer src.Close()
+		src := openServed(t, srv, Options{})
 		if _, err := io.ReadAll(src.Text()); err == nil || !strings.Contains(err.Error(), "changed while it was downloaded") {
 			t.Fatalf("err %v", err)
 		}
@@ -293,15 +292,31 @@ func TestDownloadResumes(t *testing.T) {
 			}
 			return true
 		}}
-		ts := httptest.NewServer(srv)
-		defer ts.Close()
-		src, err := Open(context.Background(), ts.URL, Options{Retry: (&retries{n: 3}).do, Timeout: 200 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer src.Close()
+		src := openServed(t, srv, Options{Timeout: 200 * time.Millisecond})
 		if readAll(t, src) != bigCSV || srv.count() != 2 {
 			t.Fatalf("%d requests", srv.count())
+		}
+	})
+	t.Run("a reader that pauses longer than the timeout", func(t *testing.T) {
+		// The import holds the reader back while a slow provider answers:
+		// that is not the server's silence, and costs no second request.
+		srv := &sheetServer{etag: true}
+		src := openServed(t, srv, Options{Timeout: 50 * time.Millisecond})
+		var got bytes.Buffer
+		chunk := make([]byte, len(bigCSV)/3)
+		for {
+			n, err := src.Text().Read(chunk)
+			got.Write(chunk[:n])
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(150 * time.Millisecond)
+		}
+		if got.String() != bigCSV || srv.count() != 1 {
+			t.Fatalf("%d requests for %d of %d bytes", srv.count(), got.Len(), len(bigCSV))
 		}
 	})
 	t.Run("retries exhausted", func(t *testing.T) {
@@ -312,14 +327,8 @@ func TestDownloadResumes(t *testing.T) {
 			w.WriteHeader(http.StatusBadGateway)
 			return true
 		}}
-		ts := httptest.NewServer(srv)
-		defer ts.Close()
-		src, err := Open(context.Background(), ts.URL, Options{Retry: (&retries{n: 3}).do})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer src.Close()
-		_, err = io.ReadAll(src.Text())
+		src := openServed(t, srv, Options{})
+		_, err := io.ReadAll(src.Text())
 		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("broke off after %d bytes and could not be resumed", half)) {
 			t.Fatalf("err %v", err)
 		}
@@ -395,6 +404,7 @@ func TestCheckRedirect(t *testing.T) {
 		r, _ := http.NewRequest(http.MethodGet, raw, nil)
 		r.Header.Set("Authorization", "Basic x")
 		r.Header.Set("Cookie", "c=1")
+		r.Header.Set("Referer", "https://docs.example.com/pub?token=s3cr3t")
 		return r
 	}
 	first := req(u.String())
@@ -423,8 +433,9 @@ func TestCheckRedirect(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || (r.Header.Get("Authorization") != "") != tt.auth || (r.Header.Get("Cookie") != "") != tt.auth {
-			t.Errorf("%s: err %v, Authorization %q, Cookie %q", tt.to, err, r.Header.Get("Authorization"), r.Header.Get("Cookie"))
+		h := r.Header
+		if err != nil || (h.Get("Authorization") != "") != tt.auth || (h.Get("Cookie") != "") != tt.auth || (h.Get("Referer") != "") != tt.auth {
+			t.Errorf("%s: err %v, Authorization %q, Cookie %q, Referer %q", tt.to, err, h.Get("Authorization"), h.Get("Cookie"), h.Get("Referer"))
 		}
 	}
 }
