@@ -229,12 +229,13 @@ func exitCode(report *importer.Report, err error) int {
 	var fatal *importer.FatalError
 	var stateErr *importer.StateError
 	var outErr *importer.OutputError
+	var srcErr *importer.SourceError
 	switch {
 	case errors.As(err, &usageErr):
 		return exitUsage
 	case errors.Is(err, importer.ErrInterrupted):
 		return exitInterrupted
-	case errors.As(err, &fatal), errors.As(err, &stateErr):
+	case errors.As(err, &fatal), errors.As(err, &stateErr), errors.As(err, &srcErr):
 		return exitFatal
 	case errors.As(err, &outErr) && report.Stopped != "":
 		return exitFatal // the rejects file or the plan failed part-way, and stopped the run

@@ -423,3 +423,46 @@ func TestImportURLAfterFailures(t *testing.T) {
 		t.Fatalf("the run after failures sent If-None-Match %q", got)
 	}
 }
+
+// A download that breaks off and cannot be resumed, once rows were sent,
+// stops the run (exit 3) with every row read accounted for; the next run
+// sends the rest, and nothing twice.
+func TestImportURLBrokenPartWay(t *testing.T) {
+	s := subjects[0]
+	srv := s.serve(t, providers.SandboxOptions{}, nil)
+	content, _ := os.ReadFile(s.file(t, 6000, nil, nil))
+	var broken atomic.Bool
+	broken.Store(true)
+	sheet := &publishedSheet{content: content, etag: `"v1"`}
+	sheet.fail = func(n int, w http.ResponseWriter) bool {
+		switch {
+		case !broken.Load():
+			return false
+		case n == 1:
+			w.Header().Set("ETag", `"v1"`)
+			w.Header().Set("Content-Length", fmt.Sprint(len(content)))
+			w.Write(content[:len(content)/2])
+			w.(http.Flusher).Flush()
+			panic(http.ErrAbortHandler)
+		}
+		w.WriteHeader(http.StatusBadGateway)
+		return true
+	}
+	link := sheet.serve(t)
+	dir := t.TempDir()
+	state, report := filepath.Join(dir, "state.db"), filepath.Join(dir, "report.json")
+	code, stdout, stderr := cli(t, srv.sb.Credentials(), s.args(srv, link, state, report, "--retries", "1")...)
+	rep := readReport(t, report)
+	if code != exitFatal || rep.Stopped != "aborted" || rep.Added == 0 || rep.Added != rep.Rows || rep.Rows >= 6000 ||
+		!strings.Contains(stderr, "the rest of the file was not read") {
+		t.Fatalf("broken download: exit %d, report %+v\n%s\n%s", code, rep, stdout, stderr)
+	}
+	first := rep.Added
+
+	broken.Store(false)
+	code, stdout, stderr = cli(t, srv.sb.Credentials(), s.args(srv, link, state, report)...)
+	if rep = readReport(t, report); code != exitOK || rep.Added != 6000-first || rep.SkippedByReason["unchanged"] != first {
+		t.Fatalf("next run: exit %d, report %+v\n%s\n%s", code, rep, stdout, stderr)
+	}
+	s.holdsExactly(t, srv, 6000, nil, nil)
+}

@@ -58,6 +58,16 @@ func (e *StateError) Error() string {
 }
 func (e *StateError) Unwrap() error { return e.Err }
 
+// SourceError is a file that could not be read to its end once rows were
+// sent (a download that broke off and could not be resumed): the rows read
+// before stand, the rest were never read (exit code 3).
+type SourceError struct{ Err error }
+
+func (e *SourceError) Error() string {
+	return e.Err.Error() + "; the run was stopped: the rows read before were sent (the report says which), the rest of the file was not read; run the same command again once the file can be read"
+}
+func (e *SourceError) Unwrap() error { return e.Err }
+
 // OutputError is a file of the run's own (the rejects file, the plan) that
 // could not be written once rows were sent. Part-way, it stops the run
 // (Report.Stopped is set: exit code 3); when the run ends, the rows' own

@@ -394,9 +394,7 @@ func (r *run) finish(runErr error) (*Report, error) {
 	}
 	r.report.DurationSeconds = time.Since(r.start).Seconds()
 	defer r.logSummary()
-	if r.transport != nil {
-		r.report.Requests = r.transport.requests.Load()
-	}
+	r.report.Requests = r.requests()
 	r.report.Retries = r.retries.Load()
 	if r.rejects != nil {
 		if err := r.rejects.close(); err != nil {

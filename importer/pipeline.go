@@ -209,6 +209,7 @@ func (r *run) pipeline() error {
 
 	go r.watchInterrupt(done)
 	r.progress.start(r.meters)
+	requestsBefore := r.requests() // opening the list sends no row
 
 	readErr := make(chan error, 1)
 	go func() { readErr <- r.read(chunks) }()
@@ -253,9 +254,22 @@ func (r *run) pipeline() error {
 		if r.interrupted(err) {
 			return ErrInterrupted
 		}
-		return fmt.Errorf("%s: %w", r.fileName(), err)
+		err = fmt.Errorf("%s: %w", r.fileName(), err)
+		if !r.opts.DryRun && r.requests() > requestsBefore {
+			r.report.Stopped = reasonAborted
+			return &SourceError{Err: err}
+		}
+		return err
 	}
 	return collectErr
+}
+
+// requests counts the requests sent to the provider so far.
+func (r *run) requests() int64 {
+	if r.transport == nil {
+		return 0
+	}
+	return r.transport.requests.Load()
 }
 
 // watchInterrupt turns a cancelled caller context into a graceful stop: no
@@ -282,14 +296,17 @@ func (r *run) watchInterrupt(done <-chan struct{}) {
 func (r *run) read(out chan<- *chunk) error {
 	defer close(out)
 	c := &chunk{rows: make([]work, 0, chunkSize)}
+	var err error
 	for {
-		row, err := r.reader.Next()
+		var row mapping.Row
+		row, err = r.reader.Next()
 		if errors.Is(err, io.EOF) {
 			r.readAll.Store(true)
+			err = nil
 			break
 		}
 		if err != nil {
-			return err
+			break // the rows read before go on, and are accounted for
 		}
 		c.bytes += r.inFlight.take(len(row.Text))
 		c.rows = append(c.rows, work{row: row})
@@ -302,7 +319,7 @@ func (r *run) read(out chan<- *chunk) error {
 	if len(c.rows) > 0 {
 		out <- c
 	}
-	return nil
+	return err
 }
 
 // normalise validates and normalises a chunk's rows; it runs on every CPU.

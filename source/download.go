@@ -267,7 +267,7 @@ func (d *downloader) resume(cause error) error {
 	attempts := 0
 	err := d.retry("resuming the download of "+d.name, func() error {
 		if attempts++; attempts == 1 {
-			return &TransientError{Err: fmt.Errorf("the download broke off after %d bytes: %w", d.read, cause)}
+			return cause
 		}
 		return d.rest()
 	})
