@@ -158,17 +158,22 @@ func (c *Client) Open(ctx context.Context, t providers.Target) (*providers.ListI
 // numbers beyond the first page would look new and be created again: this
 // is the function to teach its paging.
 func (c *Client) listAll(ctx context.Context, visit func(listedContact)) error {
+	return c.contacts(ctx, pathList, url.Values{fieldContactGroupID: {groupAll}}, visit)
+}
+
+// contacts asks path (ContactList, ContactSearch) for contacts and visits
+// each. No contacts is Data null or [], never no Data: were an answer
+// without it taken as empty, the numbers it should have listed would be
+// created again.
+func (c *Client) contacts(ctx context.Context, path string, form url.Values, visit func(listedContact)) error {
 	read := false
-	return c.do(ctx, pathList, url.Values{fieldContactGroupID: {groupAll}},
+	return c.do(ctx, path, form,
 		func(dec *json.Decoder, body *providers.Body) error {
 			read = true
 			return readContacts(dec, body, visit)
 		},
 		func() error {
 			if !read {
-				// An account without contacts is Data null or [], never
-				// nothing: were it taken as empty, every number would be
-				// created again.
 				return errors.New("it has no Data")
 			}
 			return nil
@@ -273,15 +278,13 @@ func createdID(data json.RawMessage) string {
 // status instead, it would stop the run as unexpected: a failure one can
 // see, never a duplicate.
 func (c *Client) search(ctx context.Context, mobile string, key uint64) (id string, found bool, err error) {
-	err = c.do(ctx, pathSearch, url.Values{"Mobile": {mobile}}, func(dec *json.Decoder, body *providers.Body) error {
-		return readContacts(dec, body, func(lc listedContact) {
-			// Checked again here: a search that ignored its filter must not
-			// pass another contact off as this one.
-			if !found && keyOf(string(lc.Mobile)) == key {
-				id, found = string(lc.ID), true
-			}
-		})
-	}, nil)
+	err = c.contacts(ctx, pathSearch, url.Values{"Mobile": {mobile}}, func(lc listedContact) {
+		// Checked again here: a search that ignored its filter must not
+		// pass another contact off as this one.
+		if !found && keyOf(string(lc.Mobile)) == key {
+			id, found = string(lc.ID), true
+		}
+	})
 	return id, found, err
 }
 

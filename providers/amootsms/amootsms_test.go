@@ -185,16 +185,19 @@ func TestRetriedCreateSearchesFirst(t *testing.T) {
 		found   string // ContactSearch's answer
 		calls   []call
 		want    providers.Result
+		reason  string // of the error, when the answer cannot be trusted
 	}{
-		{"first attempt creates", 1, "", create, providers.Result{Outcome: providers.Added, ID: "9", Labels: labels}},
+		{"first attempt creates", 1, "", create, providers.Result{Outcome: providers.Added, ID: "9", Labels: labels}, ""},
 		{"found", 2, `{"Status":"Success","Data":[{"ID":7,"Mobile":989121234567}]}`, search,
-			providers.Result{Outcome: providers.Added, ID: "7", Labels: labels}},
+			providers.Result{Outcome: providers.Added, ID: "7", Labels: labels}, ""},
 		{"found, mobile as a string", 3, `{"Status":1,"Data":[{"ID":"8","Mobile":"09121234567"}]}`, search,
-			providers.Result{Outcome: providers.Added, ID: "8", Labels: labels}},
-		{"not found", 2, `{"Status":"Success","Data":[]}`, append(search, create...), providers.Result{Outcome: providers.Added, ID: "9", Labels: labels}},
-		{"null Data", 2, `{"Status":"Success","Data":null}`, append(search, create...), providers.Result{Outcome: providers.Added, ID: "9", Labels: labels}},
+			providers.Result{Outcome: providers.Added, ID: "8", Labels: labels}, ""},
+		{"not found", 2, `{"Status":"Success","Data":[]}`, append(search, create...), providers.Result{Outcome: providers.Added, ID: "9", Labels: labels}, ""},
+		{"null Data", 2, `{"Status":"Success","Data":null}`, append(search, create...), providers.Result{Outcome: providers.Added, ID: "9", Labels: labels}, ""},
 		{"search ignored its filter", 2, `{"Status":"Success","Data":[{"ID":5,"Mobile":989129999999}]}`, append(search, create...),
-			providers.Result{Outcome: providers.Added, ID: "9", Labels: labels}},
+			providers.Result{Outcome: providers.Added, ID: "9", Labels: labels}, ""},
+		// No Data is not "not found": creating would duplicate the number.
+		{"no Data", 2, `{"Status":"Success"}`, search, providers.Result{}, providers.ReasonUnreadable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -204,10 +207,15 @@ func TestRetriedCreateSearchesFirst(t *testing.T) {
 			}
 			c, api := newTestClient(t, providers.ModeUpsert, replies)
 			res, err := c.Apply(context.Background(), &providers.Batch{Op: providers.OpCreate, Attempt: tt.attempt, Contacts: []*mapping.Contact{persian()}})
-			if err != nil {
+			var pe *providers.Error
+			switch {
+			case tt.reason != "":
+				if !errors.As(err, &pe) || pe.Reason != tt.reason {
+					t.Fatalf("err %v, want %s", err, tt.reason)
+				}
+			case err != nil:
 				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(res, []providers.Result{tt.want}) {
+			case !reflect.DeepEqual(res, []providers.Result{tt.want}):
 				t.Errorf("results %+v, want %+v", res, tt.want)
 			}
 			if got := api.take(); !reflect.DeepEqual(got, tt.calls) {
