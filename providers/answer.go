@@ -64,7 +64,9 @@ type Body struct {
 	status int
 	limit  int64
 	left   int64 // what the answer may still take
-	// item is what the current item may still take, -1 outside items.
+	// item is what the current item may still take. The start of the
+	// answer, up to the first StartItem, is an item too: a huge first
+	// token is refused as a huge field is.
 	item     int64
 	tooLarge *Error
 	failed   error // the transport's error
@@ -73,7 +75,7 @@ type Body struct {
 // NewBody reads r, the body of an answer of HTTP status status, up to limit
 // bytes.
 func NewBody(r io.Reader, status int, limit int64) *Body {
-	return &Body{r: r, status: status, limit: limit, left: limit, item: -1}
+	return &Body{r: r, status: status, limit: limit, left: limit, item: MaxItemSize}
 }
 
 // StartItem starts one item of a streamed answer: it may take MaxItemSize
@@ -87,10 +89,7 @@ func (b *Body) Read(p []byte) (int, error) {
 	if b.tooLarge != nil {
 		return 0, b.tooLarge
 	}
-	allowed := b.left
-	if b.item >= 0 && b.item < allowed {
-		allowed = b.item
-	}
+	allowed := min(b.left, b.item)
 	// One byte more than allowed tells a body that ends at the limit from
 	// one that goes on.
 	if int64(len(p)) > allowed+1 {
@@ -100,7 +99,7 @@ func (b *Body) Read(p []byte) (int, error) {
 	if int64(n) > allowed {
 		n = int(allowed)
 		what := fmt.Sprintf("the answer is larger than %s", size(b.limit))
-		if b.item >= 0 && b.item < b.left {
+		if b.item < b.left {
 			what = fmt.Sprintf("one item of the answer is larger than %s", size(MaxItemSize))
 		}
 		b.tooLarge = &Error{Class: Fatal, Reason: ReasonTooLarge, Status: b.status,
@@ -109,9 +108,7 @@ func (b *Body) Read(p []byte) (int, error) {
 		err = b.tooLarge
 	}
 	b.left -= int64(n)
-	if b.item >= 0 {
-		b.item -= int64(n)
-	}
+	b.item -= int64(n)
 	if err != nil && !errors.Is(err, io.EOF) && b.tooLarge == nil {
 		b.failed = err
 	}

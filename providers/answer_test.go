@@ -54,24 +54,36 @@ func TestDecodeJSON(t *testing.T) {
 }
 
 func TestBodyLimits(t *testing.T) {
+	item := strings.Repeat("x", MaxItemSize-10)
 	for _, tt := range []struct {
 		name   string
-		body   string
+		parts  []string // StartItem before each part but the first
 		limit  int64
-		items  bool // StartItem before each read
 		reason string
 	}{
-		{"within the limit", strings.Repeat("x", 100), 100, false, ""},
-		{"one byte over", strings.Repeat("x", 101), 100, false, ReasonTooLarge},
-		{"one item over", strings.Repeat("x", MaxItemSize+1), MaxListingSize, true, ReasonTooLarge},
-		{"items within, answer over", strings.Repeat("x", 3000), 2000, true, ReasonTooLarge},
+		{"within the limit", []string{strings.Repeat("x", 100)}, 100, ""},
+		{"one byte over", []string{strings.Repeat("x", 101)}, 100, ReasonTooLarge},
+		// The start of a listing is an item too: a first token of a
+		// gigabyte is not buffered whole.
+		{"the start over the item limit", []string{strings.Repeat("x", MaxItemSize+1)}, MaxListingSize, ReasonTooLarge},
+		{"items within the item limit", []string{item, item, item}, MaxListingSize, ""},
+		{"one item over", []string{item, item + strings.Repeat("x", 11)}, MaxListingSize, ReasonTooLarge},
+		{"items within, answer over", []string{strings.Repeat("x", 1500), strings.Repeat("x", 1500)}, 2000, ReasonTooLarge},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			b := NewBody(iotest.HalfReader(strings.NewReader(tt.body)), 200, tt.limit)
-			if tt.items {
-				b.StartItem()
+			b := NewBody(iotest.HalfReader(strings.NewReader(strings.Join(tt.parts, ""))), 200, tt.limit)
+			var err error
+			for i, part := range tt.parts {
+				if i > 0 {
+					b.StartItem()
+				}
+				if _, err = io.ReadFull(b, make([]byte, len(part))); err != nil {
+					break
+				}
 			}
-			_, err := io.ReadAll(b)
+			if err == nil {
+				_, err = io.ReadAll(b)
+			}
 			if tt.reason == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -87,8 +99,6 @@ func TestBodyLimits(t *testing.T) {
 	}
 }
 
-// A body the transport cuts is a network error, not an unreadable answer:
-// the answer may come whole next time.
 func TestBodyCutByTheTransport(t *testing.T) {
 	b := NewBody(io.MultiReader(strings.NewReader(`{"Items":`), iotest.ErrReader(io.ErrUnexpectedEOF)), 200, MaxAnswerSize)
 	_, err := io.ReadAll(b)

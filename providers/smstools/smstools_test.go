@@ -739,3 +739,20 @@ func TestOpenRefusesHugeListing(t *testing.T) {
 		t.Fatalf("got %.300v, want a fatal %s", err, providers.ReasonTooLarge)
 	}
 }
+
+// A field of the wrong kind is named by its kind in the message, never
+// quoted: an object of 100 kB was copied whole into it (and into the log
+// line that says the listing cannot be read).
+func TestWrongKindNotQuoted(t *testing.T) {
+	for _, tt := range []struct{ value, kind string }{
+		{`{"x":"` + strings.Repeat("x", 100<<10) + `"}`, "an object"},
+		{`[1,2]`, "an array"},
+		{`true`, "a boolean"},
+	} {
+		var lc listedContact
+		err := json.Unmarshal([]byte(`{"ID":`+tt.value+`}`), &lc)
+		if err == nil || len(err.Error()) > 200 || !strings.Contains(err.Error(), "got "+tt.kind) {
+			t.Errorf("%.20s: got %.300v, want a short message naming %s", tt.value, err, tt.kind)
+		}
+	}
+}

@@ -73,10 +73,24 @@ func (v *intOrString) UnmarshalJSON(b []byte) error {
 	}
 	var n json.Number
 	if err := json.Unmarshal(b, &n); err != nil {
-		return fmt.Errorf("want a number or a string, got %s", b)
+		// Not b itself: an object may be a megabyte, and messages quote it.
+		return fmt.Errorf("want a number or a string, got %s", jsonKind(b))
 	}
 	*v = intOrString(n)
 	return nil
+}
+
+// jsonKind names the kind of a JSON value that is not a string or a number.
+func jsonKind(b []byte) string {
+	switch b[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case 't', 'f':
+		return "a boolean"
+	}
+	return "something else"
 }
 
 // MarshalJSON writes an integer as a JSON number and anything else as a
