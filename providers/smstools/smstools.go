@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"contactsync/mapping"
 	"contactsync/providers"
@@ -74,6 +75,9 @@ type Client struct {
 	id     string
 	secret string
 	target providers.Target
+	// noListing is set once overwrite too found the listing absent (Open's
+	// failure may have been passing): each code 129 would ask again.
+	noListing atomic.Bool
 }
 
 var _ providers.Provider = (*Client)(nil)
@@ -209,6 +213,13 @@ func createdIDs(resp *http.Response, n int) ([]string, error) {
 // listing and the contact PATCHed. It runs for single-contact batches only:
 // the importer splits a refused batch until each 129 stands alone.
 func (c *Client) overwrite(ctx context.Context, ct *mapping.Contact, exists *providers.Error) ([]providers.Result, error) {
+	notUpdated := &providers.Error{Class: providers.Row, Outcome: providers.Failed, Reason: "exists_not_updated",
+		Code: exists.Code, Status: exists.Status,
+		Message: "the number is already in the group and its contact ID could not be found to update it"}
+	if c.noListing.Load() {
+		notUpdated.Err = errNoListing
+		return nil, notUpdated
+	}
 	var id string
 	err := c.listGroup(ctx, func(key uint64, cid string) bool {
 		if key == ct.Key {
@@ -217,11 +228,9 @@ func (c *Client) overwrite(ctx context.Context, ct *mapping.Contact, exists *pro
 		}
 		return true
 	})
-	notUpdated := &providers.Error{Class: providers.Row, Outcome: providers.Failed, Reason: "exists_not_updated",
-		Code: exists.Code, Status: exists.Status,
-		Message: "the number is already in the group and its contact ID could not be found to update it"}
 	switch {
 	case errors.Is(err, errNoListing):
+		c.noListing.Store(true)
 		notUpdated.Err = err
 		return nil, notUpdated
 	case err != nil:

@@ -574,11 +574,12 @@ func TestUnknownIDsIsolatedBySplitting(t *testing.T) {
 // create finds existing numbers with code 129, which the importer isolates.
 func TestImportWithoutListing(t *testing.T) {
 	const csv = "first name,mobile\nA,0470 00 00 01\nB,0470 00 00 02\nC,0470 00 00 03\nD,0470 00 00 04\nE,0470 00 00 05\nF,0470 00 00 06\n"
+	var gets atomic.Int32
 	noListing := func(always bool) func(http.Handler) http.Handler {
 		return func(next http.Handler) http.Handler {
-			var gets atomic.Int32
+			gets.Store(0)
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.Method == http.MethodGet && (always || gets.Add(1) == 1) {
+				if r.Method == http.MethodGet && (gets.Add(1) == 1 || always) {
 					http.NotFound(w, r)
 					return
 				}
@@ -593,10 +594,12 @@ func TestImportWithoutListing(t *testing.T) {
 		added, updated           int
 		skippedExists, failedNot int
 		firstName                string // of a seeded contact afterwards
+		listings                 int32  // GET requests
 	}{
-		{"insert", providers.ModeInsert, true, 4, 0, 2, 0, "Old"},
-		{"upsert, listing absent", providers.ModeUpsert, true, 4, 0, 0, 2, "Old"},
-		{"upsert, listing failed at Open only", providers.ModeUpsert, false, 4, 2, 0, 0, "B"},
+		{"insert", providers.ModeInsert, true, 4, 0, 2, 0, "Old", 1},
+		// Open's failure is checked once more, not at each existing number.
+		{"upsert, listing absent", providers.ModeUpsert, true, 4, 0, 0, 2, "Old", 2},
+		{"upsert, listing failed at Open only", providers.ModeUpsert, false, 4, 2, 0, 0, "B", 3},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newSandbox(t, noListing(tt.always))
@@ -604,6 +607,9 @@ func TestImportWithoutListing(t *testing.T) {
 			rep := s.run(t, tt.mode, csv)
 			if rep.Added != tt.added || rep.Updated != tt.updated || rep.SkippedByReason["exists"] != tt.skippedExists || rep.FailedByReason["exists_not_updated"] != tt.failedNot {
 				t.Errorf("report %+v", rep)
+			}
+			if gets.Load() != tt.listings {
+				t.Errorf("%d listing requests, want %d", gets.Load(), tt.listings)
 			}
 			got := s.em.Contacts("42")
 			if len(got) != 6 || got[1].Phone != "+32470000002" || got[1].FirstName != tt.firstName {
