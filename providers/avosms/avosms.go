@@ -32,7 +32,7 @@ const (
 	envID  = "AVOSMS_ID"
 	envKey = "AVOSMS_KEY"
 
-	// birthdayLayout is a guess: AvoSMS does not document the format of
+	// birthdayLayout [guess]: AvoSMS does not document the format of
 	// contactBirthday; the rest of their API writes dates as DD/MM/YYYY.
 	birthdayLayout = "02/01/2006"
 
@@ -126,7 +126,7 @@ func (c *Client) Open(ctx context.Context, t providers.Target) (*providers.ListI
 	if normaliseCode(code) == "" {
 		return nil, providers.Unreadable(resp.StatusCode, documentedListInfo, errors.New("it has no code"))
 	}
-	if err := checkCode(pathListInfo, c.cfg.Clip(code), resp.StatusCode); err != nil {
+	if err := c.checkCode(pathListInfo, code, resp.StatusCode); err != nil {
 		return nil, err
 	}
 	c.held = held
@@ -143,8 +143,8 @@ func listRegion(country string) string {
 	return country
 }
 
-// listedKey reads a number of list/information. Its format is a guess (the
-// page does not say), so it is read as tolerantly as a spreadsheet cell, in
+// listedKey reads a number of list/information. [guess] Its format (the
+// page does not say) is read as tolerantly as a spreadsheet cell, in
 // the list's country. A number that cannot be read is left out: should the
 // file hold it, the add is answered ERR_104 and handled like any other
 // contact that exists after all.
@@ -307,12 +307,12 @@ func heldBirthday(listed string) string {
 	return d.Format(birthdayLayout)
 }
 
-// formatPhone writes a number as it is sent. A guess: AvoSMS does not
+// formatPhone writes a number as it is sent. [guess] AvoSMS does not
 // document the format; the international "+" form is unambiguous whatever
 // the list's country.
 func formatPhone(e164 string) string { return e164 }
 
-// formatCivility writes the civility. A guess: AvoSMS does not document the
+// formatCivility writes the civility. [guess] AvoSMS does not document the
 // values of contactCivility; these are the usual French abbreviations (the
 // service is French).
 func formatCivility(c mapping.Civility) string {
@@ -401,15 +401,16 @@ func (c *Client) do(ctx context.Context, path string, form url.Values) error {
 	if err != nil {
 		return err
 	}
-	return checkCode(path, c.cfg.Clip(ans.Code), resp.StatusCode)
+	return c.checkCode(path, ans.Code, resp.StatusCode)
 }
 
-// checkCode turns an answer's code into nil (OK) or a classified error.
-func checkCode(path, code string, status int) error {
-	if code = normaliseCode(code); code == codeOK {
+// checkCode turns an answer's code into nil (OK) or a classified error,
+// whose message quotes the code clipped: it is the API's to write.
+func (c *Client) checkCode(path, code string, status int) error {
+	if normaliseCode(code) == codeOK {
 		return nil
 	}
-	return classify(path, code, status)
+	return classify(path, normaliseCode(c.cfg.Clip(code)), status)
 }
 
 // normaliseCode reads a code however it is spaced or cased (the page quotes

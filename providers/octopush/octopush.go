@@ -29,7 +29,7 @@ const (
 	envLogin = "OCTOPUSH_API_LOGIN"
 	envKey   = "OCTOPUSH_API_KEY"
 
-	// maxBatch is a guess: Octopush documents no maximum per create call.
+	// maxBatch [guess]: Octopush documents no maximum per create call.
 	// A batch it finds too large is answered with code 305 and split.
 	maxBatch = 200
 	// maxDelete is documented: 1 to 200 numbers per delete call.

@@ -32,7 +32,7 @@ const (
 	envClientID     = "SMSTOOLS_CLIENT_ID"
 	envClientSecret = "SMSTOOLS_CLIENT_SECRET"
 
-	// maxBatch is a guess: Smstools documents no maximum per POST or PATCH
+	// maxBatch [guess]: Smstools documents no maximum per POST or PATCH
 	// array. A refused array is split by the importer, so a wrong guess
 	// costs requests, not rows.
 	maxBatch = 200
