@@ -120,10 +120,17 @@ func reasonOf(err error) string {
 
 func TestRedact(t *testing.T) {
 	const secret = "me+sms@example.com/k<3>&"
-	for _, form := range secretForms(secret) {
-		got := Redact("before "+form+" after", []string{secret})
+	for _, tt := range []struct{ secret, form string }{
+		{secret, "me+sms@example.com/k<3>&"},
+		{secret, "me%2Bsms%40example.com%2Fk%3C3%3E%26"},     // a form or a query
+		{secret, "me+sms@example.com%2Fk%3C3%3E&"},           // a path segment
+		{secret, `me+sms@example.com/k\u003c3\u003e\u0026`},  // Go's JSON
+		{secret, `me+sms@example.com\/k\u003c3\u003e\u0026`}, // PHP's json_encode
+		{`pa"ss\word`, `pa\"ss\\word`},                       // JSON, or a quoted Go string
+	} {
+		got := Redact("before "+tt.form+" after", []string{tt.secret})
 		if got != "before [redacted] after" {
-			t.Errorf("%q: got %q", form, got)
+			t.Errorf("%q: got %q", tt.form, got)
 		}
 	}
 	if got := Redact("abc", []string{"abc"}); got != "abc" {
