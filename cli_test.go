@@ -146,6 +146,7 @@ func TestNumericFlags(t *testing.T) {
 	}{
 		{[]string{"--rate", "-1"}, "--rate -1 is out of range: use 0 (no client-side limit) or more requests per second"},
 		{[]string{"--rate", "-0.5"}, "--rate -0.5 is out of range"},
+		{[]string{"--rate", "NaN"}, "--rate NaN is out of range"},
 		{[]string{"--burst", "-1"}, "--burst -1 is out of range: use 0"},
 		{[]string{"--batch-size", "0"}, "--batch-size 0 is out of range: use 1 or more contacts per request"},
 		{[]string{"--batch-size", "-3"}, "--batch-size -3 is out of range"},

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -367,7 +368,8 @@ func checkNumbers(fs *flag.FlagSet) error {
 				continue
 			}
 			v := numberOf(f.Value)
-			if v < r.min || v == r.min && r.minOpen || r.max > 0 && v > r.max {
+			// NaN compares false with everything: it would pass the bounds.
+			if math.IsNaN(v) || v < r.min || v == r.min && r.minOpen || r.max > 0 && v > r.max {
 				errs = append(errs, fmt.Errorf("--%s %s is out of range: use %s", f.Name, f.Value, r.allowed))
 			}
 		}
