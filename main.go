@@ -21,6 +21,7 @@ import (
 
 	"contactsync/importer"
 	"contactsync/internal/suggest"
+	"contactsync/internal/wrap"
 	"contactsync/providers"
 	_ "contactsync/providers/all"
 	"contactsync/state"
@@ -610,25 +611,7 @@ func printFlag(w io.Writer, f *flag.Flag) {
 		help += " (default " + def + ")"
 	}
 	fmt.Fprintln(w)
-	for _, line := range wrap(help, 80-6) {
+	for _, line := range wrap.Words(help, 80-6) {
 		fmt.Fprintf(w, "      %s\n", line)
 	}
-}
-
-// wrap breaks text into lines of at most width columns, between words.
-func wrap(text string, width int) []string {
-	var lines []string
-	line := ""
-	for _, word := range strings.Fields(text) {
-		switch {
-		case line == "":
-			line = word
-		case len([]rune(line))+1+len([]rune(word)) > width:
-			lines = append(lines, line)
-			line = word
-		default:
-			line += " " + word
-		}
-	}
-	return append(lines, line)
 }

@@ -10,6 +10,8 @@ import (
 	"unicode"
 
 	"go.yaml.in/yaml/v3"
+
+	"contactsync/internal/wrap"
 )
 
 // NoPhoneColumnError is Resolve's error for a file none of whose columns
@@ -87,7 +89,7 @@ func (s *Spec) WriteSkeleton(path string, e *NoPhoneColumnError) error {
 	b.WriteString("# phone number. Write the phone column's name after \"phone:\" below (several, best\n")
 	b.WriteString("# first: [Mobile, Home]), then pass this file back with --mapping.\n")
 	if hint := e.DataHint(); hint != "" {
-		for _, line := range wrapComment("Careful: "+hint+".", 78) {
+		for _, line := range wrap.Words("Careful: "+hint+".", 78) {
 			b.WriteString("# " + line + "\n")
 		}
 	}
@@ -104,21 +106,4 @@ func (s *Spec) WriteSkeleton(path string, e *NoPhoneColumnError) error {
 		return err
 	}
 	return os.WriteFile(path, b.Bytes(), 0o644)
-}
-
-// wrapComment breaks text into lines of at most width columns.
-func wrapComment(text string, width int) []string {
-	var lines []string
-	line := ""
-	for _, word := range strings.Fields(text) {
-		if line != "" && len([]rune(line))+1+len([]rune(word)) > width {
-			lines = append(lines, line)
-			line = ""
-		}
-		if line != "" {
-			line += " "
-		}
-		line += word
-	}
-	return append(lines, line)
 }
