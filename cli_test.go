@@ -385,6 +385,10 @@ func TestPathMessages(t *testing.T) {
 		t.Fatalf("a new state file: exit %d\n%s", code, stderr)
 	}
 	base := []string{"--provider", "octopush", "--list", "l", "--sandbox"}
+	sample, _ := os.ReadFile("samples/contacts.csv")
+	gz, xls := filepath.Join(dir, "contacts.csv.zst"), filepath.Join(dir, "old.xls")
+	os.WriteFile(gz, compress(t, "zstd", sample), 0o644)
+	os.WriteFile(xls, append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 504)...), 0o644)
 	tests := []struct {
 		name string
 		args []string
@@ -407,6 +411,10 @@ func TestPathMessages(t *testing.T) {
 			"is not a state file (it holds text, such as a CSV file)"},
 		{"a workbook as --state", append([]string{"import", "samples/contacts.csv", "--state", "samples/contacts.xlsx"}, base...),
 			"is not a state file (it holds a workbook or a zip archive)"},
+		{"a compressed CSV as --state", append([]string{"import", "samples/contacts.csv", "--state", gz}, base...),
+			"is not a state file (it holds a compressed file)"},
+		{"an Excel 97-2003 workbook as --state", append([]string{"import", "samples/contacts.csv", "--state", xls}, base...),
+			"is not a state file (it holds an Excel workbook)"},
 		{"a directory as --state", append([]string{"import", "samples/contacts.csv", "--state", dir}, base...),
 			"--state " + dir + " is a directory: name the state in it, such as --state " + filepath.Join(dir, "state.db")},
 	}

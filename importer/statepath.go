@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"contactsync/source"
 )
 
 // checkStatePath refuses a --state that names something other than a
@@ -40,10 +42,12 @@ func checkStatePath(path string) error {
 	}
 	head = head[:n]
 	what := ""
-	switch {
-	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
+	switch container := source.Container(head); {
+	case container == source.ContainerZip:
 		what = "a workbook or a zip archive"
-	case bytes.HasPrefix(head, []byte{0x1F, 0x8B}), bytes.HasPrefix(head, []byte{0x28, 0xB5, 0x2F, 0xFD}):
+	case container == source.ContainerOLE:
+		what = "an Excel workbook"
+	case container == source.ContainerGzip, container == source.ContainerZstd:
 		what = "a compressed file"
 	case !bytes.Contains(head, []byte{0}), bytes.HasPrefix(head, []byte{0xFF, 0xFE}), bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
 		// A state file opens with a page header of mostly zero bytes; text

@@ -185,27 +185,53 @@ func IsURL(file string) bool {
 	return strings.HasPrefix(lower, "http://") || strings.HasPrefix(lower, "https://")
 }
 
-// Magic bytes of what a file may hold.
-var (
-	magicGzip = []byte{0x1F, 0x8B}
-	magicZstd = []byte{0x28, 0xB5, 0x2F, 0xFD}
-	magicZip  = []byte("PK\x03\x04")
-	magicOLE  = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
-	// An OpenDocument file is a zip whose first entry, stored, is its
-	// "mimetype": the type is in clear a few bytes in.
-	odsMimetype = []byte("application/vnd.oasis.opendocument")
+// What a file may hold other than text, told by its first bytes.
+const (
+	ContainerGzip = "gzip"
+	ContainerZstd = "zstd"
+	ContainerZip  = "zip" // a workbook (.xlsx, .ods) or an archive
+	ContainerOLE  = "ole" // an Excel 97-2003 workbook, or one with a password
 )
+
+// containers are the magic bytes of each container, the longest last.
+var containers = []struct {
+	name  string
+	magic []byte
+}{
+	{ContainerGzip, []byte{0x1F, 0x8B}},
+	{ContainerZstd, []byte{0x28, 0xB5, 0x2F, 0xFD}},
+	{ContainerZip, []byte("PK\x03\x04")},
+	{ContainerOLE, []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}},
+}
+
+// Container names the container head (a file's first bytes) opens, or ""
+// for anything else, text included.
+func Container(head []byte) string {
+	for _, c := range containers {
+		if bytes.HasPrefix(head, c.magic) {
+			return c.name
+		}
+	}
+	return ""
+}
+
+// An OpenDocument file is a zip whose first entry, stored, is its
+// "mimetype": the type is in clear a few bytes in.
+var odsMimetype = []byte("application/vnd.oasis.opendocument")
+
+// headLen is what Container needs to see.
+var headLen = len(containers[len(containers)-1].magic)
 
 // identify tells the format from the first bytes, not from the name: a
 // .csv file may be a workbook, and a download has no name to go by.
 func (s *Source) identify(in io.Reader) error {
 	br := bufio.NewReaderSize(in, 64<<10)
-	head, err := br.Peek(len(magicOLE))
+	head, err := br.Peek(headLen)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return err
 	}
-	switch {
-	case bytes.HasPrefix(head, magicGzip):
+	switch Container(head) {
+	case ContainerGzip:
 		gz, err := gzip.NewReader(br)
 		if err != nil {
 			return fmt.Errorf("%s looks gzip-compressed but cannot be read: %w", s.Name, err)
@@ -213,7 +239,7 @@ func (s *Source) identify(in io.Reader) error {
 		s.Compression = "gzip"
 		s.close = append(s.close, gz.Close)
 		br = bufio.NewReaderSize(gz, 64<<10)
-	case bytes.HasPrefix(head, magicZstd):
+	case ContainerZstd:
 		// One goroutine, and a window of 8 MiB at most (what every
 		// compression level up to 19 uses; the library would accept 512
 		// MiB): a compressed file must not cost much more memory than a
@@ -227,14 +253,14 @@ func (s *Source) identify(in io.Reader) error {
 		br = bufio.NewReaderSize(zr, 64<<10)
 	}
 	if s.Compression != "" {
-		if head, err = br.Peek(len(magicOLE)); err != nil && !errors.Is(err, io.EOF) {
+		if head, err = br.Peek(headLen); err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("%s: decompressing: %w", s.Name, err)
 		}
 	}
-	switch {
-	case bytes.HasPrefix(head, magicOLE):
+	switch Container(head) {
+	case ContainerOLE:
 		return fmt.Errorf("%s is an Excel 97-2003 workbook (.xls), or a workbook protected by a password: contactsync reads .xlsx and CSV files; open it in Excel or LibreOffice and save it as .xlsx (without a password) or as CSV UTF-8", s.Name)
-	case bytes.HasPrefix(head, magicZip):
+	case ContainerZip:
 		if start, _ := br.Peek(128); bytes.Contains(start, odsMimetype) {
 			return fmt.Errorf("%s is an OpenDocument spreadsheet (.ods): contactsync reads .xlsx and CSV files; open it in LibreOffice and save it as .xlsx (File › Save As › Excel 2007-365) or as CSV", s.Name)
 		}
