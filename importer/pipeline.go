@@ -27,6 +27,7 @@ type run struct {
 	transport *pacedTransport
 	src       *source.Source
 	url       bool              // FILE is a download
+	settings  uint64            // of a download: sourceSettings, as the run began
 	unchanged bool              // the download did not change since the last complete run
 	sheet     string            // the workbook's sheet read
 	sheetRows *source.SheetRows // its rows, closed with the run

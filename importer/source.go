@@ -26,6 +26,10 @@ func (r *run) openFile() error {
 	r.report.File = name
 	if source.IsURL(r.opts.File) {
 		r.url = true
+		// Once, before the mapping is read for the run: the settings the
+		// next run compares are those this one used, even were the mapping
+		// file edited while it ran.
+		r.settings = r.sourceSettings()
 	} else if r.opts.File != "-" {
 		r.report.File = filepath.Base(r.opts.File)
 	}
@@ -178,7 +182,7 @@ func (r *run) rememberSource(runErr error) {
 	var err error
 	if complete := runErr == nil && r.report.Stopped == "" && r.report.Failed == 0; complete && !r.src.Validators.IsZero() {
 		err = r.state.SetDownload(r.opts.File, &state.Download{ETag: r.src.Validators.ETag,
-			LastModified: r.src.Validators.LastModified, Settings: r.sourceSettings()})
+			LastModified: r.src.Validators.LastModified, Settings: r.settings})
 	} else {
 		err = r.state.SetDownload(r.opts.File, nil)
 	}
@@ -208,7 +212,7 @@ func (r *run) interrupted(err error) bool {
 // when the last complete run used other settings, or there was none.
 func (r *run) downloadValidators() (source.Validators, error) {
 	d, err := r.state.Download(r.opts.File)
-	if err != nil || d.Settings != r.sourceSettings() {
+	if err != nil || d.Settings != r.settings {
 		return source.Validators{}, err
 	}
 	return source.Validators{ETag: d.ETag, LastModified: d.LastModified}, nil
