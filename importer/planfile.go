@@ -1,9 +1,6 @@
 package importer
 
 import (
-	"bufio"
-	"encoding/csv"
-	"os"
 	"strconv"
 
 	"contactsync/providers"
@@ -12,28 +9,15 @@ import (
 // planWriter writes the --plan file of a dry run: one line per row of the
 // file and per mirror deletion, saying what the run would do with it (add,
 // update, upsert, skip, delete, reject) and why, so that a mirror run can be
-// reviewed before it deletes. Like the rejects file, it uses the input's
-// delimiter and a UTF-8 BOM, and neutralises cells a spreadsheet would run.
-type planWriter struct {
-	f   *os.File
-	buf *bufio.Writer
-	w   *csv.Writer
-}
+// reviewed before it deletes. It is a sheetFile, as the rejects file is.
+type planWriter struct{ *sheetFile }
 
 func newPlanWriter(path string, comma rune) (*planWriter, error) {
-	f, err := os.Create(path)
+	f, err := createSheetFile(path, comma, []string{"row", "phone", "operation", "reason", "detail"})
 	if err != nil {
 		return nil, err
 	}
-	buf := bufio.NewWriter(f)
-	buf.WriteString("\uFEFF")
-	w := csv.NewWriter(buf)
-	w.Comma = comma
-	if err := w.Write([]string{"row", "phone", "operation", "reason", "detail"}); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return &planWriter{f: f, buf: buf, w: w}, nil
+	return &planWriter{f}, nil
 }
 
 // write adds the line of one event. A row that was never planned (a halt
@@ -56,7 +40,7 @@ func (p *planWriter) write(e *event, detail string) error {
 	if !e.deletion {
 		row = strconv.Itoa(e.line)
 	}
-	return p.w.Write(neutralise([]string{row, e.phone, op, reason, detail}))
+	return p.sheetFile.write([]string{row, e.phone, op, reason, detail})
 }
 
 // planOperation names an operation as the plan shows it: OpCreate is an
@@ -67,16 +51,4 @@ func planOperation(op providers.Op) string {
 		return "add"
 	}
 	return op.String()
-}
-
-func (p *planWriter) close() error {
-	p.w.Flush()
-	err := p.w.Error()
-	if err == nil {
-		err = p.buf.Flush()
-	}
-	if cerr := p.f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

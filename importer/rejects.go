@@ -10,21 +10,18 @@ import (
 	"github.com/gocarina/gocsv"
 )
 
-// rejectsWriter writes the --rejects file: every rejected or failed row with
-// its original cells, then row (the line in the input file), status, reason
-// and detail. It uses the input's delimiter and a UTF-8 BOM so that the
-// spreadsheet that made the input opens it the same way, and it neutralises
-// cells a spreadsheet would run as formulas.
-type rejectsWriter struct {
-	f     *os.File
-	buf   *bufio.Writer
-	w     *gocsv.SafeCSVWriter
-	cells func(text string) []string
-	width int
-	rec   []string
+// sheetFile is a CSV file the run writes for a person to open in the
+// spreadsheet that made the input (the rejects file, the plan): in the
+// input's delimiter, with a UTF-8 BOM, every cell a spreadsheet would run
+// as a formula neutralised.
+type sheetFile struct {
+	f   *os.File
+	buf *bufio.Writer
+	w   *gocsv.SafeCSVWriter
 }
 
-func newRejectsWriter(path string, header []string, comma rune, cells func(string) []string) (*rejectsWriter, error) {
+// createSheetFile creates path and writes header.
+func createSheetFile(path string, comma rune, header []string) (*sheetFile, error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, err
@@ -33,13 +30,45 @@ func newRejectsWriter(path string, header []string, comma rune, cells func(strin
 	buf.WriteString("\uFEFF")
 	cw := csv.NewWriter(buf)
 	cw.Comma = comma
-	rw := &rejectsWriter{f: f, buf: buf, w: gocsv.NewSafeCSVWriter(cw), cells: cells, width: len(header)}
-	head := append(append([]string{}, header...), "row", "status", "reason", "detail")
-	if err := rw.w.Write(neutralise(head)); err != nil {
+	s := &sheetFile{f: f, buf: buf, w: gocsv.NewSafeCSVWriter(cw)}
+	if err := s.write(header); err != nil {
 		f.Close()
 		return nil, err
 	}
-	return rw, nil
+	return s, nil
+}
+
+// write adds a line; its cells may be changed by neutralise.
+func (s *sheetFile) write(cells []string) error { return s.w.Write(neutralise(cells)) }
+
+func (s *sheetFile) close() error {
+	s.w.Flush()
+	err := s.w.Error()
+	if err == nil {
+		err = s.buf.Flush()
+	}
+	if cerr := s.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// rejectsWriter writes the --rejects file: every rejected or failed row with
+// its original cells, then row (the line in the input file), status, reason
+// and detail.
+type rejectsWriter struct {
+	*sheetFile
+	cells func(text string) []string
+	width int
+	rec   []string
+}
+
+func newRejectsWriter(path string, header []string, comma rune, cells func(string) []string) (*rejectsWriter, error) {
+	f, err := createSheetFile(path, comma, append(append([]string{}, header...), "row", "status", "reason", "detail"))
+	if err != nil {
+		return nil, err
+	}
+	return &rejectsWriter{sheetFile: f, cells: cells, width: len(header)}, nil
 }
 
 // write adds one row. A row with more cells than the header keeps them all;
@@ -52,20 +81,7 @@ func (r *rejectsWriter) write(text string, line int, status, reason, detail stri
 		r.rec = append(r.rec, "")
 	}
 	r.rec = append(r.rec, strconv.Itoa(line), status, reason, detail)
-	return r.w.Write(neutralise(r.rec))
-}
-
-func (r *rejectsWriter) close() error {
-	r.w.Flush()
-	if err := r.w.Error(); err != nil {
-		r.f.Close()
-		return err
-	}
-	if err := r.buf.Flush(); err != nil {
-		r.f.Close()
-		return err
-	}
-	return r.f.Close()
+	return r.sheetFile.write(r.rec)
 }
 
 // neutralise prefixes with an apostrophe every cell a spreadsheet would
