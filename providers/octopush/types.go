@@ -35,9 +35,10 @@ type createResponse struct {
 	Items []item `json:"items"`
 }
 
+// item is one contact of a create's answer. Its documented "email" is not
+// read: contactsync sends none (Capabilities' note on e-mail).
 type item struct {
 	PhoneNumber string `json:"phone_number"`
-	Email       string `json:"email,omitempty"`
 	Status      string `json:"status"`
 }
 
