@@ -257,30 +257,13 @@ func (s *pgStore) acquire(ctx context.Context, owner string) error {
 }
 
 func (s *pgStore) Lookup(keys []uint64, out []Record) error {
-	clear(out)
-	if s.empty || len(keys) == 0 {
-		return nil
-	}
-	nums := make([]int64, len(keys))
-	for i, k := range keys {
-		nums[i] = int64(k)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
-	defer cancel()
 	// One index probe per number, whatever the table's statistics say: with
 	// "number = ANY($4)" a table just filled by a run, not yet analysed,
 	// was read whole for every chunk.
-	rows, err := s.pool.Query(ctx, `SELECT k.number, n.kind, n.fingerprint, n.id, n.reason FROM unnest($4::bigint[]) AS k(number)
+	return probe(s, keys, out, `SELECT k.number, n.kind, n.fingerprint, n.id, n.reason FROM unnest($4::bigint[]) AS k(number)
 		CROSS JOIN LATERAL (SELECT kind, fingerprint, id, reason FROM contactsync_numbers
-			WHERE provider = $1 AND account = $2 AND list = $3 AND number = k.number) AS n`, s.t.Provider, s.t.Account, s.t.List, nums)
-	got := make(map[uint64]Record, len(keys))
-	if err := s.scanRecords(rows, err, func(n uint64, r Record) { got[n] = r }); err != nil {
-		return err
-	}
-	for i, k := range keys {
-		out[i] = got[k] // a number twice among keys gets its record twice
-	}
-	return nil
+			WHERE provider = $1 AND account = $2 AND list = $3 AND number = k.number) AS n`,
+		[]any{s.t.Provider, s.t.Account, s.t.List}, scanRecord)
 }
 
 func (s *pgStore) Commit(writes []Write, labels []LabelWrite) error {
@@ -387,25 +370,42 @@ func (s *pgStore) Sent(fn func(key uint64, r Record)) error {
 	rows, err := s.pool.Query(ctx, `SELECT number, kind, fingerprint, id, reason FROM contactsync_numbers
 		WHERE provider = $1 AND account = $2 AND list = $3 AND kind IN ($4, $5) ORDER BY number`,
 		s.t.Provider, s.t.Account, s.t.List, int16(Added), int16(Updated))
-	return s.scanRecords(rows, err, fn)
+	return eachRow(s, rows, err, scanRecord, fn)
 }
 
-// scanRecords calls fn with each (number, kind, fingerprint, id, reason)
-// row of a query, whose error is queryErr.
-func (s *pgStore) scanRecords(rows pgx.Rows, queryErr error, fn func(n uint64, r Record)) error {
+// scanner reads a row that starts with a number.
+type scanner[T any] func(pgx.Rows) (uint64, T, error)
+
+// scanRecord reads (number, kind, fingerprint, id, reason).
+func scanRecord(rows pgx.Rows) (uint64, Record, error) {
+	var n, fp int64
+	var kind int16
+	var r Record
+	err := rows.Scan(&n, &kind, &fp, &r.ID, &r.Reason)
+	r.Kind, r.Fingerprint = Kind(kind), uint64(fp)
+	return uint64(n), r, err
+}
+
+// scanLabels reads (number, labels).
+func scanLabels(rows pgx.Rows) (uint64, string, error) {
+	var n int64
+	var l string
+	err := rows.Scan(&n, &l)
+	return uint64(n), l, err
+}
+
+// eachRow calls fn with what scan reads of each row of a query.
+func eachRow[T any](s *pgStore, rows pgx.Rows, queryErr error, scan scanner[T], fn func(uint64, T)) error {
 	if queryErr != nil {
 		return s.fail("reading", queryErr)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var n, fp int64
-		var kind int16
-		var r Record
-		if err := rows.Scan(&n, &kind, &fp, &r.ID, &r.Reason); err != nil {
+		n, v, err := scan(rows)
+		if err != nil {
 			return s.fail("reading", err)
 		}
-		r.Kind, r.Fingerprint = Kind(kind), uint64(fp)
-		fn(uint64(n), r)
+		fn(n, v)
 	}
 	if err := rows.Err(); err != nil {
 		return s.fail("reading", err)
@@ -413,7 +413,10 @@ func (s *pgStore) scanRecords(rows pgx.Rows, queryErr error, fn func(n uint64, r
 	return nil
 }
 
-func (s *pgStore) Labels(keys []uint64, out []string) error {
+// probe puts in out, in the order of keys, what scan reads of each number
+// query finds, its zero value for the others; query takes args, then keys
+// as a bigint[]. A number twice among keys gets its value twice.
+func probe[T any](s *pgStore, keys []uint64, out []T, query string, args []any, scan scanner[T]) error {
 	clear(out)
 	if s.empty || len(keys) == 0 {
 		return nil
@@ -424,29 +427,21 @@ func (s *pgStore) Labels(keys []uint64, out []string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
-	rows, err := s.pool.Query(ctx, `SELECT k.number, l.labels FROM unnest($3::bigint[]) AS k(number)
-		CROSS JOIN LATERAL (SELECT labels FROM contactsync_labels WHERE provider = $1 AND account = $2 AND number = k.number) AS l`,
-		s.t.Provider, s.t.Account, nums)
-	if err != nil {
-		return s.fail("reading", err)
-	}
-	defer rows.Close()
-	got := map[uint64]string{}
-	for rows.Next() {
-		var n int64
-		var l string
-		if err := rows.Scan(&n, &l); err != nil {
-			return s.fail("reading", err)
-		}
-		got[uint64(n)] = l
-	}
-	if err := rows.Err(); err != nil {
-		return s.fail("reading", err)
+	rows, err := s.pool.Query(ctx, query, append(args, nums)...)
+	got := make(map[uint64]T, len(keys))
+	if err := eachRow(s, rows, err, scan, func(n uint64, v T) { got[n] = v }); err != nil {
+		return err
 	}
 	for i, k := range keys {
 		out[i] = got[k]
 	}
 	return nil
+}
+
+func (s *pgStore) Labels(keys []uint64, out []string) error {
+	return probe(s, keys, out, `SELECT k.number, l.labels FROM unnest($3::bigint[]) AS k(number)
+		CROSS JOIN LATERAL (SELECT labels FROM contactsync_labels WHERE provider = $1 AND account = $2 AND number = k.number) AS l`,
+		[]any{s.t.Provider, s.t.Account}, scanLabels)
 }
 
 func (s *pgStore) Download(url string) (Download, error) {
