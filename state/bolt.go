@@ -102,18 +102,15 @@ func safeName(s string) string {
 
 func openBolt(where string, t Target, o Options) (Store, error) {
 	path := targetFile(where, t)
+	var old *legacy
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		// Not carried over yet from an older contactsync's file, if any: a
 		// dry run reads what the real run will carry over.
-		old, err := readLegacy(where, t)
-		if err != nil {
+		if old, err = readLegacy(where, t); err != nil {
 			return nil, err
 		}
 		if old != nil && o.ReadOnly {
 			return old.store(), nil
-		}
-		if old != nil {
-			return carryOver(where, path, t, o, old)
 		}
 	}
 	if !o.ReadOnly {
@@ -126,7 +123,19 @@ func openBolt(where string, t Target, o Options) (Store, error) {
 		return nil, err
 	}
 	s.accounts = accountFile(where, t)
-	if err := s.checkAccount(); err != nil {
+	if old != nil {
+		err = s.carryLabels(old)
+	}
+	if err == nil {
+		err = s.checkAccount()
+	}
+	if err == nil && old != nil {
+		err = s.carryRecords(old)
+		if err == nil && o.Logger != nil {
+			o.Logger.Info("carried the state of an older contactsync over", "from", where, "to", path, "numbers", len(old.records))
+		}
+	}
+	if err != nil {
 		return nil, errors.Join(err, s.release())
 	}
 	return s, nil
@@ -937,28 +946,22 @@ func (l *legacy) store() *boltStore {
 	return s
 }
 
-// carryOver makes the target's file from what the older file held of it,
-// and returns it open.
-func carryOver(where, path string, t Target, o Options, old *legacy) (Store, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("creating the state directory: %w", err)
+// carryLabels writes the labels the older file held, unless the account's
+// labels file already exists (another list's run carried them over).
+func (s *boltStore) carryLabels(old *legacy) error {
+	if len(old.labels) == 0 {
+		return nil
 	}
-	s, err := openTarget(path, t, o)
-	if err != nil {
-		return nil, err
+	if _, err := os.Stat(s.accounts); !errors.Is(err, fs.ErrNotExist) {
+		return nil
 	}
-	s.accounts = accountFile(where, t)
-	if len(old.labels) > 0 {
-		if _, err := os.Stat(s.accounts); errors.Is(err, fs.ErrNotExist) {
-			if err := s.writeLabels(old.labels); err != nil {
-				return nil, errors.Join(err, s.release())
-			}
-		}
-	}
-	if err := s.checkAccount(); err != nil {
-		return nil, errors.Join(err, s.release())
-	}
-	err = s.update(func(tx *bolt.Tx) error {
+	return s.writeLabels(old.labels)
+}
+
+// carryRecords makes the target's records and downloads what the older file
+// held of them, through the journal as a run's writes are.
+func (s *boltStore) carryRecords(old *legacy) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		j := tx.Bucket(s.journal)
 		var k [8]byte
 		binary.BigEndian.PutUint64(k[:], 1)
@@ -976,16 +979,10 @@ func carryOver(where, path string, t Target, o Options, old *legacy) (Store, err
 		}
 		return nil
 	})
-	if err == nil {
-		err = s.fold()
-	}
 	if err != nil {
-		return nil, errors.Join(err, s.release())
+		return err
 	}
-	if o.Logger != nil {
-		o.Logger.Info("carried the state of an older contactsync over", "from", where, "to", path, "numbers", len(old.records))
-	}
-	return s, nil
+	return s.fold()
 }
 
 // boltAccounts lists the accounts whose state of the provider's list the
