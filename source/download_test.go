@@ -464,7 +464,7 @@ func TestRedactURL(t *testing.T) {
 func TestDownloadClose(t *testing.T) {
 	var done atomic.Bool
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, bigCSV[:100])
+		io.WriteString(w, bigCSV[:markupSniffSize+100]) // what Open looks at, and more
 		w.(http.Flusher).Flush()
 		<-r.Context().Done()
 		done.Store(true)

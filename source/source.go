@@ -271,7 +271,38 @@ func (s *Source) identify(in io.Reader) error {
 		s.Format, s.book = FormatXLSX, book
 		s.close = append(s.close, book.Close)
 	default:
+		if err := s.checkText(br); err != nil {
+			return err
+		}
 		s.Format, s.text = FormatCSV, br
+	}
+	return nil
+}
+
+// Markup that a file named .csv or .xls may hold instead of text: Excel's
+// "Web page" and "XML Spreadsheet 2003" formats, which CRMs also export as
+// .xls, and a web page saved or downloaded in the file's place.
+var (
+	htmlStarts    = [][]byte{[]byte("<!doctype html"), []byte("<html")}
+	xmlStart      = []byte("<?xml")
+	excelXMLSpace = []byte("urn:schemas-microsoft-com:office:spreadsheet")
+)
+
+// markupSniffSize is how much of the text checkText looks at.
+const markupSniffSize = 1024
+
+// checkText refuses text that is markup rather than CSV, saying what to do,
+// instead of reading "<!DOCTYPE html>" as a header with no phone column.
+func (s *Source) checkText(br *bufio.Reader) error {
+	start, _ := br.Peek(markupSniffSize)
+	start = bytes.ToLower(bytes.TrimLeft(bytes.TrimPrefix(start, []byte("\uFEFF")), " \t\r\n"))
+	for _, h := range htmlStarts {
+		if bytes.HasPrefix(start, h) {
+			return fmt.Errorf("%s is a web page (HTML), not CSV text: a spreadsheet or CRM export saved as a web page or as an HTML .xls must be opened in Excel or LibreOffice and saved as .xlsx or CSV; a download may have led to a sign-in page", s.Name)
+		}
+	}
+	if bytes.HasPrefix(start, xmlStart) && bytes.Contains(start, excelXMLSpace) {
+		return fmt.Errorf("%s is an Excel 2003 XML spreadsheet: contactsync reads .xlsx and CSV files; open it in Excel or LibreOffice and save it as .xlsx or as CSV UTF-8", s.Name)
 	}
 	return nil
 }

@@ -75,6 +75,11 @@ func TestIdentify(t *testing.T) {
 		{".ods", zipped(t, "mimetype", "application/vnd.oasis.opendocument.spreadsheet", "content.xml", "<x/>"), "", "", "OpenDocument spreadsheet (.ods)"},
 		{"another zip", zipped(t, "notes.txt", "hello"), "", "", "zip archive"},
 		{"broken gzip", []byte{0x1F, 0x8B, 0x01}, "", "", "gzip"},
+		// What Excel writes for File › Save As › Web Page, and CRMs as .xls.
+		{"a web page", []byte("\uFEFF\r\n<html xmlns:o=\"urn:schemas-microsoft-com:office:office\" xmlns:x=\"urn:schemas-microsoft-com:office:excel\">\r\n<body><table><tr><td>Mobile</td></tr></table></body></html>"), "", "", "a web page (HTML)"},
+		{"a sign-in page", gzipped(t, []byte("<!DOCTYPE html>\n<html lang=\"en\"><head><title>Sign in</title>")), "", "", "sign-in page"},
+		{"XML Spreadsheet 2003", []byte("<?xml version=\"1.0\"?>\r\n<?mso-application progid=\"Excel.Sheet\"?>\r\n<Workbook xmlns=\"urn:schemas-microsoft-com:office:spreadsheet\"\r\n xmlns:o=\"urn:schemas-microsoft-com:office:office\">"), "", "", "Excel 2003 XML spreadsheet"},
+		{"a header that merely mentions html", []byte("html,mobile\nx,+33612345678\n"), FormatCSV, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,7 +103,11 @@ func TestIdentify(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(tt.content) > 0 && string(text) != csvText {
+			want := string(tt.content)
+			if tt.compression != "" {
+				want = csvText
+			}
+			if string(text) != want {
 				t.Fatalf("text %q", text)
 			}
 		})
